@@ -115,7 +115,7 @@ static void print_hook_usage(FILE *fp)
 {
 	fputs("usage: git meshpush hook [--stub PATH] NAME [ARGS...]\n\n"
 	      "    run a hook (what the installed hook stubs call)\n\n"
-	      "    --stub PATH                  the stub that runs us: its chained hook runs too\n"
+	      "    --stub PATH                  the stub that runs us (default: $" HOOKS_STUB_ENV "): its chained hook runs too\n"
 	      "    NAME                         ", fp);
 	for (size_t i = 0; i < ARRAY_SIZE(hook_table); i++)
 		fprintf(fp, "%s%s", i ? ", " : "", hook_table[i].name);
@@ -162,6 +162,9 @@ int cmd_hook(int argc, const char **argv, struct cmd_ctx *ctx)
 	run.args = argv + i + 1;
 	run.nargs = argc - i - 1;
 	run.reads_stdin = entry->reads_stdin;
+	if (!run.stub && getenv(HOOKS_STUB_ENV) && *getenv(HOOKS_STUB_ENV))
+		run.stub = xstrdup(getenv(HOOKS_STUB_ENV));
+	unsetenv(HOOKS_STUB_ENV); /* not for the programs we run */
 	if (!run.stub) {
 		/* run by hand or by another hook manager: the chained hook is in the hooks directory */
 		if (hooks_dir_find(&dir, ctx->repo) == 0)

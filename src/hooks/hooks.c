@@ -24,7 +24,7 @@ char *hooks_stub_text(const char *name)
 {
 	return xasprintf("#!/bin/sh\n"
 			 HOOKS_MARKER " (installed by 'git meshpush hooks install', removed by 'git meshpush hooks uninstall')\n"
-			 "exec git-meshpush hook --stub \"$0\" %s \"$@\"\n",
+			 HOOKS_STUB_ENV "=\"$0\" exec git-meshpush hook %s \"$@\"\n",
 			 name);
 }
 

@@ -3,7 +3,7 @@
  *
  * A stub is a three-line POSIX shell script whose second line is the
  * marker "# git-meshpush hook stub"; it runs
- * `git-meshpush hook --stub "$0" NAME "$@"`.  A hook that is not ours and
+ * `MESHPUSH_HOOK_STUB="$0" exec git-meshpush hook NAME "$@"`.  A hook that is not ours and
  * is already in place is kept: it is renamed to NAME.meshpush-chained in
  * the same directory (same inode: bytes, mode and symlink-ness unchanged)
  * and `git meshpush hook` runs it too.  Uninstalling removes only our own
@@ -17,6 +17,9 @@
 
 /* Suffix of a foreign hook moved aside and chained. */
 #define HOOKS_CHAINED_SUFFIX ".meshpush-chained"
+
+/* The stub's own path, in the environment of `git meshpush hook`. */
+#define HOOKS_STUB_ENV "MESHPUSH_HOOK_STUB"
 
 /* Set in the environment of a chained hook, so that nothing chains twice. */
 #define HOOKS_CHAINED_ENV "MESHPUSH_CHAINED_HOOK"
