@@ -2,8 +2,10 @@
  * Fuzz target: the journal reader (journal_foreach) on arbitrary file
  * content, through the real path: the bytes are written to
  * <tmp>/meshpush/journal.jsonl and read back, every accepted event is
- * walked like `git meshpush log` does.
+ * walked, then printed by `git meshpush log` itself (text, --json and
+ * -n 2; fuzz/run.sh passes -close_fd_mask=3 to silence them).
  */
+#include "cli/cmd.h"
 #include "journal/journal.h"
 #include "error.h"
 #include "util/util.h"
@@ -66,6 +68,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	close(fd);
 	(void)journal_foreach(gitdir, walk, &n, &bad);
+	{
+		static const char *text[] = { "log", NULL };
+		static const char *json[] = { "log", "--json", NULL };
+		static const char *last[] = { "log", "-n", "2", "--event", "install", NULL };
+		struct cmd_ctx ctx = { 0 };
+
+		ctx.gitdir = gitdir;
+		(void)cmd_log(1, text, &ctx);
+		(void)cmd_log(2, json, &ctx);
+		(void)cmd_log(5, last, &ctx);
+	}
 	mp_error_clear();
 	return 0;
 }

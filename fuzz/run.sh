@@ -31,7 +31,7 @@ for t in "$@"; do
 	before=$(ls "$build/crashes" | grep -c "^$t-")
 	echo "== fuzz_$t for ${FUZZ_TIME}s"
 	"$bin" -max_total_time="$FUZZ_TIME" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-		-print_final_stats=1 -artifact_prefix="$build/crashes/$t-" $dict \
+		-print_final_stats=1 -close_fd_mask=3 -artifact_prefix="$build/crashes/$t-" $dict \
 		"$build/corpus/$t" "fuzz/corpus/$t" >"$build/logs/$t.log" 2>&1
 	rc=$?
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$build/logs/$t.log" | tail -n 1)
