@@ -254,9 +254,26 @@ def is_placeholder(secret):
     return any(p.search(s) for p in _PLACEHOLDER)
 
 
+def may_span_lines(regex):
+    """The engine's test for rules whose matches can span lines (engine.c)."""
+    return any(t in regex for t in ("\\s\\S", "\\S\\s", "(?s", "\\n", "\\r", "BEGIN"))
+
+
+KEYWORD_REACH = 512
+
+
+def _line_bounds(data, start, end, reach=KEYWORD_REACH):
+    a = data.rfind(b"\n", max(0, start - reach), start)
+    a = a + 1 if a >= 0 else max(0, start - reach)
+    b = data.find(b"\n", end, min(len(data), end + reach))
+    b = b if b >= 0 else min(len(data), end + reach)
+    return a, b
+
+
 class CompiledRule:
     def __init__(self, rule):
         self.rule = rule
+        self.multiline = may_span_lines(rule.regex)
         self.re = Pcre2(rule.regex)
         self.allow = [Pcre2(a) for a in rule.allow]
         self.path = Pcre2(rule.path) if rule.path else None
@@ -265,6 +282,23 @@ class CompiledRule:
 
 def compile_rules(rules):
     return [CompiledRule(r) for r in rules]
+
+
+def _matches(cr, data):
+    """Like the engine: rules that cannot span lines are searched line by line."""
+    if cr.multiline:
+        yield from cr.re.finditer(data)
+        return
+    pos = 0
+    while pos <= len(data):
+        nl = data.find(b"\n", pos)
+        end = nl if nl >= 0 else len(data)
+        line = data[pos:end]
+        for spans in cr.re.finditer(line):
+            yield [None if sp is None else (sp[0] + pos, sp[1] + pos) for sp in spans]
+        if nl < 0:
+            break
+        pos = nl + 1
 
 
 def find(crules, data, path="", placeholders=True, only=None):
@@ -279,11 +313,17 @@ def find(crules, data, path="", placeholders=True, only=None):
             continue
         if cr.path and path and cr.path.search(path.encode()) is None:
             continue
-        for spans in cr.re.finditer(data):
+        for spans in _matches(cr, data):
             g = spans[r.secret_group] if r.secret_group < len(spans) else None
-            if g is None:
+            if g is None or g[1] <= g[0]:
                 continue
-            secret = data[g[0]:g[1]]
+            secret = data[g[0]:g[1]].rstrip(b"\r\n")
+            if not secret:
+                continue
+            if cr.kw:
+                a, b = _line_bounds(data, spans[0][0], spans[0][1])
+                if not any(k in lower[a:b] for k in cr.kw):
+                    continue
             if r.entropy and entropy(secret) < r.entropy:
                 continue
             if any(a.search(secret) for a in cr.allow):
