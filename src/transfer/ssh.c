@@ -580,6 +580,18 @@ static int read_back(struct session *s, const char *path, const void *data, size
 	return 0;
 }
 
+/* The VERIFY of ssh_put(): read the file back in place, timed. */
+static int verify_final(struct session *s, struct ssh_put_result *out, const void *data, size_t len)
+{
+	double start = now_ms();
+	int ret = read_back(s, out->remote_path, data, len, out->sha256);
+
+	out->verify_ms += now_ms() - start;
+	if (ret == MP_EPOLICY)
+		out->verify_failed = 1;
+	return ret;
+}
+
 /* Keep the first error's message while a clean-up step may set another. */
 static void restore_note(int ok, const char *what, const char *path)
 {
@@ -637,7 +649,7 @@ static int sftp_put(struct session *s, struct ssh_put_result *out, const char *n
 		}
 		goto remove_tmp;
 	}
-	ret = read_back(s, out->remote_path, data, len, out->sha256);
+	ret = verify_final(s, out, data, len);
 	if (ret < 0) {
 		int code = ret;
 
@@ -702,7 +714,7 @@ static int scp_put(struct session *s, struct ssh_put_result *out, const char *na
 		goto cleanup;
 	}
 	if ((ret = upload(s, out->remote_path, data, len, mode)) < 0 ||
-	    (ret = read_back(s, out->remote_path, data, len, out->sha256)) < 0) {
+	    (ret = verify_final(s, out, data, len)) < 0) {
 		int code = ret, undo = 0;
 
 		if (old)

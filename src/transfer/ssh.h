@@ -50,11 +50,13 @@ struct ssh_put_result {
 	char *remote_path;  /* dest/name */
 	char *backup_path;  /* where the previous file went, NULL when there was none */
 	int verified;       /* 1 when the read-back matched in size and SHA-256 */
+	int verify_failed;  /* the read-back did not match (the remote was put back) */
+	double verify_ms;   /* time spent reading back */
 	size_t size;
 	char sha256[65];    /* hex of what was sent */
 	double ms;
 };
-#define SSH_PUT_RESULT_INIT { NULL, NULL, NULL, 0, 0, { 0 }, 0 }
+#define SSH_PUT_RESULT_INIT { NULL, NULL, NULL, 0, 0, 0, 0, { 0 }, 0 }
 
 /*
  * Fill `out` from the agent's "user@host" (user optional: then the local
