@@ -1,0 +1,180 @@
+# git-meshpush — build, test, install.
+#   make            build ./git-meshpush
+#   make check      install missing packages, build, run every test (TAP, prove)
+#   make demo       build and run the built-in demo mesh
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make asan       build with AddressSanitizer + UBSan into build/asan and run the suite
+#   make valgrind   run the suite with every git-meshpush call under valgrind memcheck
+#   make deps       install the Debian packages that are missing (as root)
+#   make fuzz       build the libFuzzer targets (build/fuzz) and run each FUZZ_TIME seconds (FUZZ=target… for some)
+#   make bench / make format
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+HOOKDIR ?= $(PREFIX)/share/git-meshpush/hooks
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+
+CC ?= cc
+PKGS := libgit2 libcurl inih libhs libpcre2-8 jansson libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CFLAGS ?= -O2 -g
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2
+ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Isrc -DMP_VERSION='"$(VERSION)"' \
+	-DMP_HOOKDIR='"$(HOOKDIR)"' $(PKG_CFLAGS) $(EXTRA_CFLAGS)
+LIBS := $(PKG_LIBS) -lpthread -lm
+
+# Debian packages: build, test and benchmark needs (Vectorscan where Hyperscan is missing).
+DEPS_BUILD := build-essential pkg-config git libgit2-dev libcurl4-openssl-dev \
+	libinih-dev libpcre2-dev libjansson-dev libssl-dev
+DEPS_TEST := openssh-server openssh-client python3 perl ca-certificates procps \
+	pcre2-utils rsync ripgrep man-db iproute2 e2fsprogs
+# make asan / make fuzz / make valgrind
+DEPS_HARDEN := clang libclang-rt-14-dev valgrind
+DEPS := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_HARDEN)
+
+BUILD ?= build
+SRCS := $(shell find src -name '*.c' | sort)
+MAIN_OBJ := $(BUILD)/src/main.o
+OBJS := $(SRCS:%.c=$(BUILD)/%.o)
+ASM_SRCS := $(shell find src -name '*.S' | sort)
+ASM_OBJS := $(ASM_SRCS:%.S=$(BUILD)/%.o)
+LIB_OBJS := $(filter-out $(MAIN_OBJ),$(OBJS)) $(ASM_OBJS)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+MAN_PARTS := $(sort $(wildcard docs/man/*.roff))
+
+all: git-meshpush git-meshpush.1
+
+git-meshpush: $(BUILD)/git-meshpush
+	cp $< $@
+
+$(BUILD)/git-meshpush: $(MAIN_OBJ) $(BUILD)/libmeshpush.a
+	@echo "    LINK $@"
+	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/libmeshpush.a: $(LIB_OBJS)
+	@rm -f $@
+	@ar rcs $@ $^
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "    CC $<"
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/%.o: %.S
+	@mkdir -p $(dir $@)
+	@echo "    AS $<"
+	@$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libmeshpush.a
+	@mkdir -p $(dir $@)
+	@echo "    CC $<"
+	@$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libmeshpush.a $(LIBS)
+
+# The man page: docs/man/*.roff in order, with the configuration keys
+# generated from the schema (so the page lists every key that exists).
+git-meshpush.1: $(MAN_PARTS) VERSION $(BUILD)/git-meshpush
+	@echo "    MAN $@"
+	@mkdir -p $(BUILD)/man
+	@cd / && XDG_CONFIG_HOME=/nonexistent MESHPUSH_NO_REPO=1 $(CURDIR)/$(BUILD)/git-meshpush config --keys | \
+	  awk '/^ /{sub(/^ +/,""); print; next} {print ".TP"; print ".B " $$0}' | sed 's/\\/\\e/g' > $(CURDIR)/$(BUILD)/man/85-keys.roff
+	@for f in $(MAN_PARTS); do cat $$f; case $$f in *80-config.roff) cat $(BUILD)/man/85-keys.roff;; esac; done | \
+	  sed 's/@VERSION@/$(VERSION)/g' > $@
+
+-include $(OBJS:.o=.d) $(ASM_OBJS:.o=.d)
+
+# Install whatever Debian packages are missing; quiet and fast when all are there.
+deps:
+	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	hs=libhyperscan-dev; dpkg-query -W -f='$${Status}\n' libhyperscan-dev 2>/dev/null | grep -q 'ok installed' || \
+	  dpkg-query -W -f='$${Status}\n' libvectorscan-dev 2>/dev/null | grep -q 'ok installed' || missing="$$missing hs"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "missing packages:$$missing (run 'make deps' as root)" >&2; exit 1; fi; \
+	  echo "installing:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq >/dev/null || exit 1; \
+	  pk=$$(echo "$$missing" | sed 's/\bhs\b//'); \
+	  case "$$missing" in *hs*) if apt-cache show libhyperscan-dev >/dev/null 2>&1; then pk="$$pk libhyperscan-dev"; else pk="$$pk libvectorscan-dev"; fi;; esac; \
+	  apt-get install -y -qq --no-install-recommends $$pk >/dev/null || exit 1; \
+	fi
+
+# Tests: shell tests and unit tests under prove; ends with prove's summary.
+PROVE ?= prove
+PROVE_FLAGS ?= -j2
+TESTS ?= $(sort $(wildcard tests/t[0-9]*.sh))
+check: deps
+	@$(MAKE) --no-print-directory all units
+	MESHPUSH_BUILD=$(BUILD) $(PROVE) $(PROVE_FLAGS) $(UNIT_BINS) $(TESTS)
+
+units: $(UNIT_BINS)
+
+unit: units
+	$(PROVE) $(UNIT_BINS)
+
+# Sanitizers: the binary and the unit tests built by clang with ASan+UBSan
+# in their own tree (build/asan), the suite run against that binary
+# through MESHPUSH_BIN; ./git-meshpush and build/ are left alone.
+ASAN_BUILD := build/asan
+ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CC=clang CFLAGS='$(ASAN_CFLAGS)' \
+	  $(ASAN_BUILD)/git-meshpush units
+	$(ASAN_ENV) MESHPUSH_BIN=$(CURDIR)/$(ASAN_BUILD)/git-meshpush MESHPUSH_BUILD=$(ASAN_BUILD) \
+	  $(PROVE) $(PROVE_FLAGS) $(UNIT_BINS:$(BUILD)/%=$(ASAN_BUILD)/%) $(TESTS)
+
+# Valgrind memcheck: every git-meshpush call of the suite (tests/lib.sh
+# wraps it) and every unit test; errors, and definite leaks, fail.
+VALGRIND := valgrind -q --error-exitcode=126 --leak-check=full --errors-for-leak-kinds=definite \
+	--show-leak-kinds=definite --suppressions=$(CURDIR)/fuzz/valgrind.supp
+valgrind: deps
+	@$(MAKE) --no-print-directory all units
+	MESHPUSH_VALGRIND=1 $(PROVE) $(PROVE_FLAGS) --exec '$(VALGRIND)' $(UNIT_BINS)
+	MESHPUSH_VALGRIND=1 $(PROVE) $(PROVE_FLAGS) $(TESTS)
+
+# libFuzzer targets fuzz/fuzz_<name>.c, linked with the module objects
+# built by clang with coverage and ASan+UBSan in build/fuzz; each runs
+# FUZZ_TIME seconds (fuzz/run.sh prints executions and findings per target).
+FUZZ_BUILD := build/fuzz
+FUZZ_TIME ?= 300
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=undefined -DMP_FUZZING=1
+FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.c,%,$(sort $(wildcard fuzz/fuzz_*.c)))
+fuzz-build: deps
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang CFLAGS='$(FUZZ_CFLAGS)' \
+	  $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+
+$(BUILD)/fuzz_%: fuzz/fuzz_%.c $(BUILD)/libmeshpush.a
+	@echo "    FUZZ $@"
+	@$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libmeshpush.a $(LIBS)
+
+fuzz: fuzz-build
+	FUZZ_TIME=$(FUZZ_TIME) sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh demo/demo.sh
+
+bench: all
+	@for b in bench/bench-*.sh; do echo "== $$b"; sh $$b || exit 1; done
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(HOOKDIR)
+	install -m 755 git-meshpush $(DESTDIR)$(BINDIR)/git-meshpush
+	install -m 644 git-meshpush.1 $(DESTDIR)$(MANDIR)/man1/git-meshpush.1
+	for h in hooks/*; do install -m 755 $$h $(DESTDIR)$(HOOKDIR)/; done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/git-meshpush $(DESTDIR)$(MANDIR)/man1/git-meshpush.1
+	rm -rf $(DESTDIR)$(HOOKDIR)
+
+format:
+	clang-format -i $(SRCS) $(wildcard src/*/*.h src/*.h tests/unit/*.[ch])
+
+clean:
+	rm -rf build git-meshpush git-meshpush.1
+
+.PHONY: all deps check units unit asan valgrind fuzz fuzz-build demo bench install uninstall format clean

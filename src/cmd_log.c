@@ -1,0 +1,99 @@
+/* git meshpush log: the audit journal. */
+#include "cli/cmd.h"
+#include "cli/opt.h"
+#include "error.h"
+#include "journal/journal.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct log_opts {
+	int json;
+	int max;
+	const char *event;
+	json_t *kept; /* the last `max` entries, when limited */
+};
+
+static void print_entry(json_t *entry, int as_json)
+{
+	const char *key, *time, *event;
+	json_t *v;
+
+	if (as_json) {
+		char *s = json_dumps(entry, JSON_COMPACT | JSON_ENSURE_ASCII);
+
+		if (s)
+			puts(s);
+		free(s);
+		return;
+	}
+	time = json_string_value(json_object_get(entry, "time"));
+	event = json_string_value(json_object_get(entry, "event"));
+	printf("%s  %-12s", time ? time : "-", event ? event : "-");
+	json_object_foreach(entry, key, v) {
+		if (!strcmp(key, "time") || !strcmp(key, "event"))
+			continue;
+		if (json_is_string(v)) {
+			printf(" %s=%s", key, json_string_value(v));
+		} else {
+			char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+
+			printf(" %s=%s", key, s ? s : "?");
+			free(s);
+		}
+	}
+	putchar('\n');
+}
+
+static int collect(json_t *entry, void *payload)
+{
+	struct log_opts *o = payload;
+	const char *ev = json_string_value(json_object_get(entry, "event"));
+
+	if (o->event && (!ev || strcmp(ev, o->event)))
+		return 0;
+	if (o->max > 0) {
+		json_array_append(o->kept, entry);
+		if ((int)json_array_size(o->kept) > o->max)
+			json_array_remove(o->kept, 0);
+		return 0;
+	}
+	print_entry(entry, o->json);
+	return 0;
+}
+
+int cmd_log(int argc, const char **argv, struct cmd_ctx *ctx)
+{
+	struct log_opts o = { 0, 0, NULL, json_array() };
+	static struct opt_spec opts[] = {
+		OPT_BOOL("json", 0, NULL, "print each event as a JSON line"),
+		OPT_INT("max-count", 'n', NULL, "N", "show only the last N events"),
+		OPT_STRING("event", 0, NULL, "EVENT", "show only events of this kind (install, announce, push, ...)"),
+		OPT_END()
+	};
+	const struct opt_usage usage = { "log", "[-n N] [--json] [--event EVENT]", "show the audit journal", opts };
+	size_t bad = 0, i;
+	json_t *e;
+	int ret;
+
+	opts[0].value = &o.json;
+	opts[1].value = &o.max;
+	opts[2].value = &o.event;
+	if ((ret = opt_parse(&usage, argc, argv)) != 0) {
+		json_decref(o.kept);
+		return ret == OPT_HELP_SHOWN ? 0 : MP_EXIT_USAGE;
+	}
+	ret = journal_foreach(ctx->gitdir, collect, &o, &bad);
+	json_array_foreach(o.kept, i, e)
+		print_entry(e, o.json);
+	json_decref(o.kept);
+	if (ret < 0) {
+		mp_error_print();
+		return mp_exit_code(ret);
+	}
+	if (bad)
+		warning("skipped %zu damaged line(s) of the journal (a write cut short); the rest is intact", bad);
+	return 0;
+}

@@ -1,0 +1,67 @@
+#!/bin/sh
+# The command line: dispatch, --help, --version, usage errors and exit codes.
+. "$(dirname "$0")/lib.sh"
+
+test_expect_success '--version prints the version' '
+	git meshpush --version >out &&
+	test_grep "^git-meshpush version $(cat "$SRC_DIR/VERSION")" out &&
+	git-meshpush version >out2 &&
+	test_cmp out out2
+'
+
+test_expect_success 'an unknown command exits with the usage code and names it' '
+	test_expect_code 2 git meshpush frobnicate 2>err &&
+	test_grep "'"'"'frobnicate'"'"' is not a git meshpush command" err
+'
+
+test_expect_success 'an unknown option exits with the usage code, never help and 0' '
+	git init -q repo &&
+	test_expect_code 2 git -C repo meshpush log --frobnicate >out 2>err &&
+	test_grep "unknown option '"'"'--frobnicate'"'"'" err &&
+	test_must_fail test -s out
+'
+
+test_expect_success 'an unknown global option is a usage error' '
+	test_expect_code 2 git meshpush --frobnicate 2>err &&
+	test_grep "unknown option" err
+'
+
+test_expect_success 'no command prints the usage to stderr and exits 2' '
+	test_expect_code 2 git-meshpush 2>err &&
+	test_grep "^usage: git meshpush" err
+'
+
+test_expect_success 'git meshpush --help opens the man page git-meshpush(1)' '
+	mkdir -p man/man1 &&
+	cp "$SRC_DIR/git-meshpush.1" man/man1/ &&
+	MANPATH="$TRASH/man" MANPAGER=cat PAGER=cat MANWIDTH=80 git meshpush --help >out 2>&1 &&
+	test_grep "GIT-MESHPUSH(1)" out
+'
+
+test_expect_success '--help lists every command; a command --help shows its options and exits 0' '
+	git-meshpush --help >out &&
+	for c in init hooks hook scan push announce outbox install rollback status log agents config; do
+		test_grep "^    $c " out || return 1
+	done &&
+	git -C repo meshpush log --help >out &&
+	test_grep "^usage: git meshpush log" out &&
+	test_grep "max-count N" out
+'
+
+test_expect_success 'a command that needs a repository says so outside one' '
+	mkdir -p norepo &&
+	(cd norepo && GIT_CEILING_DIRECTORIES="$TRASH" test_expect_code 128 git-meshpush log 2>../err) &&
+	test_grep "not in a git repository" err
+'
+
+test_expect_success 'the man page documents every command and exit code' '
+	man -l "$SRC_DIR/git-meshpush.1" >man.txt 2>/dev/null &&
+	for c in init hooks hook scan push announce outbox install rollback status log agents config; do
+		grep -q "git meshpush $c" man.txt || { echo "man page lacks $c"; return 1; }
+	done &&
+	for code in 0 1 2 3 128; do
+		grep -qE "^ +$code\$" man.txt || { echo "man page lacks exit code $code"; return 1; }
+	done
+'
+
+test_done
