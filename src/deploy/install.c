@@ -763,7 +763,12 @@ int deploy_install(struct deploy_report *out, const struct config *cfg, git_repo
 
 	if ((ret = deploy_lock_take(&lock, opts->lock_wait_ms > 0 ? opts->lock_wait_ms : 10000)) < 0)
 		goto cleanup;
-	out->lock_taken_over = lock.took_over;
+	out->lock_taken_over = lock.took_over != 0;
+	if (lock.took_over)
+		strlist_push_nodup(&out->notes,
+				   xasprintf("the install lock was left by process %ld, which no longer runs "
+					     "(an install was interrupted): taken over, this install completes it",
+					     lock.took_over));
 	for (size_t i = 0; i < mappings.nr; i++) {
 		if ((ret = install_mapping(&r, mappings.items[i])) < 0) {
 			if (ret != MP_ECONFIG)

@@ -107,7 +107,7 @@ int record_resolve(char **out, const char *prefix);
 
 struct deploy_lock {
 	int fd;
-	int took_over; /* the previous holder had died */
+	long took_over; /* the pid of a previous holder that had died, else 0 */
 };
 #define DEPLOY_LOCK_INIT { -1, 0 }
 
