@@ -170,4 +170,75 @@ else
 	test_skip 'disk full where the backups go' 'needs root to mount a tmpfs'
 fi
 
+# --- A lock left by a killed install ----------------------------------------
+
+test_expect_success 'setup: an install whose verify command waits' '
+	cat >slow-verify <<-EOF &&
+	#!/bin/sh
+	echo \$\$ >"$TRASH/verify.pid"
+	exec sleep 60
+	EOF
+	chmod +x slow-verify &&
+	cat >>pub/.meshpush.ini <<-EOF &&
+	[install "slow"]
+	from = shared/slow
+	to = ~/ws-slow
+	verify = $TRASH/slow-verify {}
+	verify_timeout = 120
+	EOF
+	mkdir -p pub/shared/slow &&
+	echo "one" >pub/shared/slow/one.sh &&
+	publish slow &&
+	git -C agent pull -q
+'
+
+test_expect_success 'an install killed with SIGKILL leaves its lock behind' '
+	rm -f verify.pid &&
+	{ git -C agent meshpush install -m slow >killed.out 2>&1 & } &&
+	i=0 &&
+	while ! test -s verify.pid; do
+		i=$((i + 1)) && test $i -lt 600 || { cat killed.out; return 1; }
+		sleep 0.05
+	done &&
+	lock="$XDG_STATE_HOME/meshpush/install.lock" &&
+	holder=$(cut -d" " -f1 "$lock") &&
+	test -n "$holder" &&
+	kill -0 "$holder" &&
+	kill -9 "$holder" &&
+	kill "$(cat verify.pid)" &&
+	while kill -0 "$holder" 2>/dev/null; do sleep 0.05; done &&
+	test -s "$lock" &&
+	echo "$holder" >dead.pid
+'
+
+test_expect_success 'the next install detects the stale lock, says so, and completes' '
+	cat >fast-verify <<-\EOF &&
+	#!/bin/sh
+	exit 0
+	EOF
+	chmod +x fast-verify &&
+	git -C agent meshpush -c "install.slow.verify=$TRASH/fast-verify {}" install -m slow --wait 0 >out 2>err &&
+	cat out err &&
+	test_grep "process $(cat dead.pid), which no longer runs" out &&
+	test_cmp pub/shared/slow/one.sh "$HOME/ws-slow/one.sh" &&
+	git -C agent meshpush log --json --event install >journal &&
+	test_grep "\"lock_taken_over\": *true" journal
+'
+
+test_expect_success 'a lock held by a live install is not taken: it names the holder' '
+	rm -f verify.pid &&
+	echo "two" >pub/shared/slow/one.sh && publish slow2 && git -C agent pull -q &&
+	{ git -C agent meshpush install -m slow >held.out 2>&1 & } &&
+	i=0 &&
+	while ! test -s verify.pid; do
+		i=$((i + 1)) && test $i -lt 600 || { cat held.out; return 1; }
+		sleep 0.05
+	done &&
+	holder=$(cut -d" " -f1 "$XDG_STATE_HOME/meshpush/install.lock") &&
+	test_must_fail git -C agent meshpush install -m slow --wait 0 >out 2>err &&
+	kill "$(cat verify.pid)" &&
+	while kill -0 "$holder" 2>/dev/null; do sleep 0.05; done &&
+	test_grep "another install is running (pid $holder" err
+'
+
 test_done
