@@ -532,6 +532,33 @@ cleanup:
 	return why;
 }
 
+/*
+ * The manifest snapshot of `mapping` is damaged (cut short, edited): keep
+ * it aside as <file>.damaged, start from an empty manifest (plus whatever
+ * its change log still says) and let the caller compare every file with
+ * the workspace, so files that differ are backed up, never lost.
+ */
+static int rebuild_damaged_manifest(struct run *r, struct manifest *m, const char *mapping, const char *target)
+{
+	char *aside = xasprintf("%s.damaged", m->file);
+	int ret = 0;
+
+	if (rename(m->file, aside) < 0) {
+		ret = mp_error_set(MP_EOS, "cannot move the damaged manifest '%s' aside: %s", m->file, strerror(errno));
+		goto cleanup;
+	}
+	strlist_push_nodup(&r->report->notes,
+			   xasprintf("%s: the manifest was damaged (%s): kept as '%s', rebuilt by comparing every "
+				     "file with the workspace (files that differ are backed up)",
+				     mapping, m->damaged, aside));
+	manifest_release(m);
+	mp_error_clear();
+	ret = manifest_load(m, mapping, target);
+cleanup:
+	free(aside);
+	return ret;
+}
+
 static int install_mapping(struct run *r, const char *mapping)
 {
 	struct manifest m = MANIFEST_INIT;
@@ -543,7 +570,7 @@ static int install_mapping(struct run *r, const char *mapping)
 	const char *from = config_get(r->cfg, "install", mapping, "from");
 	char tree_hex[GIT_OID_HEXSZ + 1];
 	size_t staged = 0, first_file = r->report->nr;
-	int ret = 0, created = 0, skipped = 0;
+	int ret = 0, created = 0, skipped = 0, rebuilt = 0;
 
 	if (!from || !*from)
 		from = "shared/voltagent";
@@ -553,8 +580,11 @@ static int install_mapping(struct run *r, const char *mapping)
 		return MP_ECONFIG;
 	config_get_list(&globs, r->cfg, "install", mapping, "executable");
 	settings = settings_hash(from, &globs);
-	if ((ret = manifest_load(&m, mapping, target)) < 0)
-		goto cleanup;
+	if ((ret = manifest_load(&m, mapping, target)) < 0) {
+		if (!m.damaged || (ret = rebuild_damaged_manifest(r, &m, mapping, target)) < 0)
+			goto cleanup;
+		rebuilt = 1;
+	}
 
 	if (git_tree_entry_bypath(&fe, r->head_tree, from) < 0 || git_tree_entry_type(fe) != GIT_OBJECT_TREE) {
 		git_error_clear();
@@ -593,7 +623,7 @@ static int install_mapping(struct run *r, const char *mapping)
 	w.globs = &globs;
 	w.target = target;
 	w.opts = r->opts;
-	w.force = r->opts->force || created;
+	w.force = r->opts->force || created || rebuilt;
 	if (git_tree_walk(from_tree, GIT_TREEWALK_PRE, walk_cb, &w) < 0) {
 		ret = mp_error_git("cannot read '%s' at HEAD", from);
 		goto cleanup;
@@ -763,7 +793,12 @@ int deploy_install(struct deploy_report *out, const struct config *cfg, git_repo
 
 	if ((ret = deploy_lock_take(&lock, opts->lock_wait_ms > 0 ? opts->lock_wait_ms : 10000)) < 0)
 		goto cleanup;
-	out->lock_taken_over = lock.took_over;
+	out->lock_taken_over = lock.took_over != 0;
+	if (lock.took_over)
+		strlist_push_nodup(&out->notes,
+				   xasprintf("the install lock was left by process %ld, which no longer runs "
+					     "(an install was interrupted): taken over, this install completes it",
+					     lock.took_over));
 	for (size_t i = 0; i < mappings.nr; i++) {
 		if ((ret = install_mapping(&r, mappings.items[i])) < 0) {
 			if (ret != MP_ECONFIG)
