@@ -188,13 +188,17 @@ test_mesh_repo () {
 #
 # start_receiver NAME [receiver.py options]: start a recording gateway on
 # 127.0.0.1 (stopped at exit); sets ${NAME}_PORT, ${NAME}_LOG (its JSON
-# lines log) and ${NAME}_URL (http://127.0.0.1:PORT/hooks/agent).
+# lines log, emptied at each start) and ${NAME}_URL
+# (http://127.0.0.1:PORT/hooks/agent).  To simulate an agent that is down
+# and comes back: port=$(test_free_port), configure that port, and later
+# start_receiver NAME --port "$port".
 # Options: --token T, --script "500,200", --delay-ms N, --retry-after S,
 # --signing-key K, --dedupe, --max-bytes N, --port P (see receiver.py).
 start_receiver () {
 	rcv_name=$1
 	shift
 	rm -f "$TRASH/$rcv_name.port"
+	: >"$TRASH/$rcv_name.log"
 	python3 "$TEST_DIR/receiver.py" --port-file "$TRASH/$rcv_name.port" \
 		--log "$TRASH/$rcv_name.log" "$@" >"$TRASH/$rcv_name.out" 2>&1 &
 	rcv_pid=$!
@@ -214,7 +218,6 @@ start_receiver () {
 	eval "${rcv_name}_PORT=$rcv_port"
 	eval "${rcv_name}_LOG=\"\$TRASH/$rcv_name.log\""
 	eval "${rcv_name}_URL=http://127.0.0.1:$rcv_port/hooks/agent"
-	touch "$TRASH/$rcv_name.log"
 }
 
 # stop_receiver NAME: stop it now (its port then refuses connections).

@@ -387,36 +387,34 @@ static const char *status_text(long status)
 
 static void set_problem(struct net_request *r, int code, const struct net_params *p)
 {
-	const char *attempts_word = r->attempts == 1 ? "attempt" : "attempts";
+	char tries[32] = "";
 
+	if (!r->probe)
+		snprintf(tries, sizeof(tries), " (%d attempt%s)", r->attempts, r->attempts == 1 ? "" : "s");
 	free(r->problem);
+	r->problem = NULL;
 	if (code != CURLE_OK) {
-		const char *what;
-
 		switch (code) {
 		case CURLE_COULDNT_CONNECT:
-			what = "connection refused or unreachable";
+			r->problem = xasprintf("%s: connection refused or unreachable%s", r->agent, tries);
 			break;
 		case CURLE_OPERATION_TIMEDOUT:
-			what = NULL;
+			r->problem = xasprintf("%s: no answer within %.3g s%s", r->agent,
+					       (r->probe && p->timeout_ms > 5000 ? 5000 : p->timeout_ms) / 1000.0, tries);
 			break;
 		case CURLE_COULDNT_RESOLVE_HOST:
-			what = "cannot resolve the host";
+			r->problem = xasprintf("%s: cannot resolve the host%s", r->agent, tries);
 			break;
 		case CURLE_PEER_FAILED_VERIFICATION:
 		case CURLE_SSL_CACERT_BADFILE:
 		case CURLE_SSL_CONNECT_ERROR:
 			r->problem = xasprintf("%s: TLS certificate verification failed (%s): set [mesh] ca_file to the gateway's CA",
 					       r->agent, r->errbuf[0] ? r->errbuf : curl_easy_strerror(code));
-			return;
+			break;
 		default:
-			what = r->errbuf[0] ? r->errbuf : curl_easy_strerror(code);
+			r->problem = xasprintf("%s: %s%s", r->agent, r->errbuf[0] ? r->errbuf : curl_easy_strerror(code),
+					       tries);
 		}
-		if (!what)
-			r->problem = xasprintf("%s: no answer within %.3g s (%d %s)", r->agent,
-					       p->timeout_ms / 1000.0, r->attempts, attempts_word);
-		else
-			r->problem = xasprintf("%s: %s (%d %s)", r->agent, what, r->attempts, attempts_word);
 		return;
 	}
 	switch (r->http_status) {
@@ -437,14 +435,13 @@ static void set_problem(struct net_request *r, int code, const struct net_params
 	case 429:
 	case 503:
 		if (r->retry_after_s > 0) {
-			r->problem = xasprintf("%s: %ld %s, retry after %ld s (%d %s)", r->agent, r->http_status,
-					       status_text(r->http_status), r->retry_after_s, r->attempts, attempts_word);
+			r->problem = xasprintf("%s: %ld %s, retry after %ld s%s", r->agent, r->http_status,
+					       status_text(r->http_status), r->retry_after_s, tries);
 			return;
 		}
 		/* fall through */
 	default:
-		r->problem = xasprintf("%s: %ld %s (%d %s)", r->agent, r->http_status, status_text(r->http_status),
-				       r->attempts, attempts_word);
+		r->problem = xasprintf("%s: %ld %s%s", r->agent, r->http_status, status_text(r->http_status), tries);
 	}
 }
 
