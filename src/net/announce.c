@@ -244,9 +244,12 @@ int announcement_check(const struct announcement *a)
 	}
 	if (a->id) {
 		size_t n = strlen(a->id);
+		int bad = !n || n > 200;
 
-		if (!n || n > 128 || strspn(a->id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:") != n)
-			return mp_error_set(MP_EUSAGE, "announcement id '%s' must be 1-128 letters, digits, '-', '_', '.' or ':'",
+		for (const char *p = a->id; !bad && *p; p++)
+			bad = *p <= ' ' || *p >= 0x7F;
+		if (bad)
+			return mp_error_set(MP_EUSAGE, "announcement id '%s' must be 1-200 printable ASCII characters without spaces",
 					    a->id);
 	}
 	return 0;

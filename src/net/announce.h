@@ -29,7 +29,7 @@ enum announce_kind { ANNOUNCE_PUSH, ANNOUNCE_RECEIVED, ANNOUNCE_ROLLBACK, ANNOUN
 
 struct announcement {
 	enum announce_kind kind;
-	char *id;             /* unique, stable across retries: sent as Idempotency-Key; generated when NULL */
+	char *id;             /* unique, stable across retries: sent as Idempotency-Key (printable ASCII, no spaces); generated when NULL */
 	struct strlist files; /* file names (PUSH, ROLLBACK, EMERGENCY: the files; RECEIVED: the file) */
 	char *from;           /* sender agent; NULL: [self] agent */
 	struct strlist to;    /* recipient agent names; empty: every configured agent except self */
