@@ -50,6 +50,7 @@ struct item {
 	char *tmp;
 	enum deploy_change change;
 	int skip;
+	int unchanged; /* skipped because there is nothing to do */
 };
 
 struct run {
@@ -325,6 +326,9 @@ static int examine(struct run *r, const char *mapping, const char *target, struc
 	if (it->want_present) {
 		if (it->disk_present && git_oid_equal(&it->disk, &it->want)) {
 			it->change = DEPLOY_RECORDED;
+			if (e && e->present && git_oid_equal(&e->oid, &it->want) && e->mode == it->want_mode &&
+			    it->disk_mode == (it->want_mode == 0120000 ? 0120000 : it->want_mode) && !e->why)
+				it->skip = it->unchanged = 1; /* (--force) installed and unchanged: nothing to do */
 		} else {
 			it->change = it->disk_present ? DEPLOY_UPDATED : DEPLOY_ADDED;
 			it->local_change = it->disk_present && !(e && e->present && git_oid_equal(&e->oid, &it->disk));
@@ -618,7 +622,7 @@ static int install_mapping(struct run *r, const char *mapping)
 
 		if ((ret = examine(r, mapping, target, it, manifest_find(&m, it->rel), &checked)) < 0)
 			goto cleanup;
-		if (it->skip)
+		if (it->skip && !it->unchanged)
 			skipped++;
 		else if (!it->want_present && !it->disk_present)
 			manifest_set(&m, it->rel, 0, NULL, 0, NULL, NULL, NULL), it->skip = 1;
