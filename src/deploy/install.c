@@ -536,7 +536,11 @@ cleanup:
 	return why;
 }
 
-static int install_mapping(struct run *r, const char *mapping)
+/*
+ * Install one mapping.  With `up_to_date_only` set, only check (without
+ * the lock) whether the fast path applies: *up_to_date_only = 1 if so.
+ */
+static int install_mapping(struct run *r, const char *mapping, int *up_to_date_only)
 {
 	struct manifest m = MANIFEST_INIT;
 	struct walk_ctx w = { 0 };
@@ -557,8 +561,6 @@ static int install_mapping(struct run *r, const char *mapping)
 		return MP_ECONFIG;
 	config_get_list(&globs, r->cfg, "install", mapping, "executable");
 	settings = settings_hash(from, &globs);
-	if ((ret = manifest_load(&m, mapping, target)) < 0)
-		goto cleanup;
 
 	if (git_tree_entry_bypath(&fe, r->head_tree, from) < 0 || git_tree_entry_type(fe) != GIT_OBJECT_TREE) {
 		git_error_clear();
@@ -570,15 +572,21 @@ static int install_mapping(struct run *r, const char *mapping)
 	git_oid_tostr(tree_hex, sizeof(tree_hex), git_tree_entry_id(fe));
 
 	/* 1. the fast path */
-	if (!r->opts->force && !r->opts->retry && m.tree && !strcmp(m.tree, tree_hex) && m.settings &&
-	    !strcmp(m.settings, settings) && m.realpath) {
+	if (!r->opts->force && !r->opts->retry && manifest_up_to_date(mapping, target, tree_hex, settings)) {
 		struct stat st;
 
 		if (stat(target, &st) == 0 && S_ISDIR(st.st_mode)) {
-			strlist_push(&r->report->up_to_date, mapping);
+			if (up_to_date_only)
+				*up_to_date_only = 1;
+			else
+				strlist_push(&r->report->up_to_date, mapping);
 			goto cleanup;
 		}
 	}
+	if (up_to_date_only)
+		goto cleanup; /* there is work: the caller takes the lock and comes back */
+	if ((ret = manifest_load(&m, mapping, target)) < 0)
+		goto cleanup;
 	if ((why = check_target(r, &m, target, &created))) {
 		struct deploy_file *f = deploy_report_add(r->report, mapping, ".", target, DEPLOY_SKIPPED);
 
@@ -765,11 +773,30 @@ int deploy_install(struct deploy_report *out, const struct config *cfg, git_repo
 	git_oid_tostr(r.head_hex, sizeof(r.head_hex), &head_oid);
 	out->commit = xstrdup(r.head_hex);
 
+	/* nothing changed (the usual pull): say so without taking the lock */
+	{
+		size_t current = 0;
+
+		for (size_t i = 0; i < mappings.nr; i++) {
+			int up = 0;
+
+			if (install_mapping(&r, mappings.items[i], &up) == 0 && up)
+				current++;
+			mp_error_clear();
+		}
+		strlist_release(&out->notes);
+		if (current == mappings.nr) {
+			for (size_t i = 0; i < mappings.nr; i++)
+				strlist_push(&out->up_to_date, mappings.items[i]);
+			ret = 0;
+			goto cleanup;
+		}
+	}
 	if ((ret = deploy_lock_take(&lock, opts->lock_wait_ms > 0 ? opts->lock_wait_ms : 10000)) < 0)
 		goto cleanup;
 	out->lock_taken_over = lock.took_over;
 	for (size_t i = 0; i < mappings.nr; i++) {
-		if ((ret = install_mapping(&r, mappings.items[i])) < 0) {
+		if ((ret = install_mapping(&r, mappings.items[i], NULL)) < 0) {
 			if (ret != MP_ECONFIG)
 				goto cleanup;
 			/* a mapping without a target: say so, install the others */
