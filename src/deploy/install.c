@@ -537,6 +537,33 @@ cleanup:
 }
 
 /*
+ * The manifest snapshot of `mapping` is damaged (cut short, edited): keep
+ * it aside as <file>.damaged, start from an empty manifest (plus whatever
+ * its change log still says) and let the caller compare every file with
+ * the workspace, so files that differ are backed up, never lost.
+ */
+static int rebuild_damaged_manifest(struct run *r, struct manifest *m, const char *mapping, const char *target)
+{
+	char *aside = xasprintf("%s.damaged", m->file);
+	int ret = 0;
+
+	if (rename(m->file, aside) < 0) {
+		ret = mp_error_set(MP_EOS, "cannot move the damaged manifest '%s' aside: %s", m->file, strerror(errno));
+		goto cleanup;
+	}
+	strlist_push_nodup(&r->report->notes,
+			   xasprintf("%s: the manifest was damaged (%s): kept as '%s', rebuilt by comparing every "
+				     "file with the workspace (files that differ are backed up)",
+				     mapping, m->damaged, aside));
+	manifest_release(m);
+	mp_error_clear();
+	ret = manifest_load(m, mapping, target);
+cleanup:
+	free(aside);
+	return ret;
+}
+
+/*
  * Install one mapping.  With `up_to_date_only` set, only check (without
  * the lock) whether the fast path applies: *up_to_date_only = 1 if so.
  */
@@ -551,7 +578,7 @@ static int install_mapping(struct run *r, const char *mapping, int *up_to_date_o
 	const char *from = config_get(r->cfg, "install", mapping, "from");
 	char tree_hex[GIT_OID_HEXSZ + 1];
 	size_t staged = 0, first_file = r->report->nr;
-	int ret = 0, created = 0, skipped = 0;
+	int ret = 0, created = 0, skipped = 0, rebuilt = 0;
 
 	if (!from || !*from)
 		from = "shared/voltagent";
@@ -585,8 +612,11 @@ static int install_mapping(struct run *r, const char *mapping, int *up_to_date_o
 	}
 	if (up_to_date_only)
 		goto cleanup; /* there is work: the caller takes the lock and comes back */
-	if ((ret = manifest_load(&m, mapping, target)) < 0)
-		goto cleanup;
+	if ((ret = manifest_load(&m, mapping, target)) < 0) {
+		if (!m.damaged || (ret = rebuild_damaged_manifest(r, &m, mapping, target)) < 0)
+			goto cleanup;
+		rebuilt = 1;
+	}
 	if ((why = check_target(r, &m, target, &created))) {
 		struct deploy_file *f = deploy_report_add(r->report, mapping, ".", target, DEPLOY_SKIPPED);
 
@@ -605,7 +635,7 @@ static int install_mapping(struct run *r, const char *mapping, int *up_to_date_o
 	w.globs = &globs;
 	w.target = target;
 	w.opts = r->opts;
-	w.force = r->opts->force || created;
+	w.force = r->opts->force || created || rebuilt;
 	if (git_tree_walk(from_tree, GIT_TREEWALK_PRE, walk_cb, &w) < 0) {
 		ret = mp_error_git("cannot read '%s' at HEAD", from);
 		goto cleanup;
@@ -794,7 +824,12 @@ int deploy_install(struct deploy_report *out, const struct config *cfg, git_repo
 	}
 	if ((ret = deploy_lock_take(&lock, opts->lock_wait_ms > 0 ? opts->lock_wait_ms : 10000)) < 0)
 		goto cleanup;
-	out->lock_taken_over = lock.took_over;
+	out->lock_taken_over = lock.took_over != 0;
+	if (lock.took_over)
+		strlist_push_nodup(&out->notes,
+				   xasprintf("the install lock was left by process %ld, which no longer runs "
+					     "(an install was interrupted): taken over, this install completes it",
+					     lock.took_over));
 	for (size_t i = 0; i < mappings.nr; i++) {
 		if ((ret = install_mapping(&r, mappings.items[i], NULL)) < 0) {
 			if (ret != MP_ECONFIG)
