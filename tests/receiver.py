@@ -22,7 +22,7 @@ Serve (in the background; tests/lib.sh's start_receiver does this):
   --max-bytes N     answer 413 above N bytes of body (default 262144, 256 KiB)
 
 Every request is one JSON line in the log:
-  {"time": 1700000000.123, "method": "POST", "path": "/hooks/agent",
+  {"time": 1700000000.123 (when it arrived), "method": "POST", "path": "/hooks/agent",
    "headers": {"authorization": "...", ...} (names lowercased),
    "body": {...} (the JSON body, or null), "raw": "..." (when not JSON),
    "bytes": 123, "status": 200, "replay": false, "signature": "ok"|"bad"|"missing"|null}
@@ -175,13 +175,15 @@ def make_handler(gw):
                 time.sleep(gw.args.delay_ms / 1000.0)
 
         def do_HEAD(self):
+            e = self.entry(b"")
             self.delay()
-            gw.record(dict(self.entry(b""), status=405))
+            gw.record(dict(e, status=405))
             self.answer(405, None, {"Allow": "POST"}, head=True)
 
         def do_GET(self):
+            e = self.entry(b"")
             self.delay()
-            gw.record(dict(self.entry(b""), status=405))
+            gw.record(dict(e, status=405))
             self.answer(405, {"ok": False, "error": "method not allowed"}, {"Allow": "POST"})
 
         def do_POST(self):
