@@ -61,6 +61,13 @@ char *manifest_path(const char *name, const char *target);
  */
 int manifest_load(struct manifest *m, const char *name, const char *target);
 
+/*
+ * 1 when the last complete install of `name` into `target` was of `tree`
+ * with `settings` and nothing changed the manifest since (reads only the
+ * small ".stamp" file written with the snapshot).
+ */
+int manifest_up_to_date(const char *name, const char *target, const char *tree, const char *settings);
+
 /* Find the entry of `path`, or NULL. */
 struct mf_entry *manifest_find(const struct manifest *m, const char *path);
 

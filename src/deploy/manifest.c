@@ -101,6 +101,26 @@ char *manifest_path(const char *name, const char *target)
 	return ret;
 }
 
+int manifest_up_to_date(const char *name, const char *target, const char *tree, const char *settings)
+{
+	char *file = manifest_path(name, target), *stamp = xasprintf("%s.stamp", file);
+	char *log = xasprintf("%s.log", file), *text = NULL, *expect;
+	size_t len;
+	int ret = 0;
+
+	if (fs_read_file(&text, &len, stamp) == 0 && !fs_exists(log)) {
+		expect = xasprintf("%s %s ", tree, settings);
+		ret = starts_with(text, expect) && len > strlen(expect) + 2 && text[strlen(expect)] != '-';
+		free(expect);
+	}
+	mp_error_clear();
+	free(text);
+	free(log);
+	free(stamp);
+	free(file);
+	return ret;
+}
+
 static const char *jstr(json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
@@ -303,8 +323,20 @@ int manifest_save(struct manifest *m)
 		close(m->log_fd);
 		m->log_fd = -1;
 	}
-	if (unlink(log) < 0 && errno != ENOENT)
+	if (unlink(log) < 0 && errno != ENOENT) {
 		ret = mp_error_set(MP_EOS, "cannot remove '%s': %s", log, strerror(errno));
+		goto cleanup;
+	}
+	/* the stamp: what the fast path of the next install reads instead of the snapshot */
+	{
+		char *stamp = xasprintf("%s.stamp", m->file);
+		char *line = xasprintf("%s %s %s\n", m->tree ? m->tree : "-", m->settings ? m->settings : "-",
+				       m->realpath ? m->realpath : "-");
+
+		ret = fs_write_atomic(stamp, line, strlen(line), 0600);
+		free(line);
+		free(stamp);
+	}
 cleanup:
 	json_decref(root);
 	free(text);
