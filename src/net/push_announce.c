@@ -340,8 +340,7 @@ int push_announce(const struct config *cfg, git_repository *repo, const char *gi
 		} else {
 			json_t *f = json_object();
 
-			fprintf(stderr, "warning: this push was not announced: %s
-", why);
+			fprintf(stderr, "warning: this push was not announced: %s\n", why);
 			fprintf(stderr, "hint: 'git meshpush agents' shows the mesh; 'git meshpush announce' can announce it by hand\n");
 			json_object_set_new(f, "kind", json_string("push"));
 			json_object_set_new(f, "outcome", json_string("not-announced"));
