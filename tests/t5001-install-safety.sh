@@ -109,6 +109,20 @@ test_expect_success 'a failed version is held: not retried until upstream change
 	test_grep -v "verify failed" st
 '
 
+test_expect_success 'a broken version already in place (an install killed before verifying it) is replaced by the previous one' '
+	cp "$WS/one.txt" one-good &&
+	echo "one broken again" >pub/shared/voltagent/one.txt &&
+	git -C pub add -A && git -C pub commit -q -m "broken again" && git -C pub push -q &&
+	git -C agent -c core.hooksPath=/nonexistent pull -q --ff-only &&
+	cp pub/shared/voltagent/one.txt "$WS/one.txt" &&
+	test_expect_code 1 git -C agent meshpush install >out &&
+	test_grep "FAILED    one.txt" out &&
+	test_cmp one-good "$WS/one.txt" &&
+	echo "one broken again" >expect &&
+	test_cmp expect "$STATE/backups/$(last_id)/.failed/voltagent/one.txt" &&
+	echo "one fixed" >pub/shared/voltagent/one.txt && sync_agent "fixed again"
+'
+
 test_expect_success 'a folder in the way is not deleted: reported, skipped, exit 1' '
 	mkdir -p "$WS/dir.txt" && echo mine >"$WS/dir.txt/keep" &&
 	echo file >pub/shared/voltagent/dir.txt &&

@@ -138,4 +138,25 @@ test_expect_success 'pruning keeps [backup] keep installs, and the last copy of 
 	test_must_fail test -e "$STATE/installs/$oldest.jsonl"
 '
 
+test_expect_success 'pruning by age: backups older than [backup] max_age_days go, the last copy of a file stays' '
+	printf "[backup]\nkeep = 100\nmax_age_days = 30\n" >"$XDG_CONFIG_HOME/meshpush/config.ini" &&
+	echo "// lonely" >pub/shared/voltagent/lonely.js && release v9 &&
+	git -C pub rm -q shared/voltagent/lonely.js && release v10 &&
+	gone_id=$(ids | tail -n 1) &&
+	test -e "$STATE/backups/$gone_id/voltagent/lonely.js" &&
+	release v11 &&
+	# make the two installs before the last look a year old
+	for id in $(ids | tail -n 3 | head -n 2); do
+		old=1999${id#????} &&
+		sed "s/$id/$old/g" "$STATE/installs/$id.jsonl" >"$STATE/installs/$old.jsonl" &&
+		rm "$STATE/installs/$id.jsonl" &&
+		mv "$STATE/backups/$id" "$STATE/backups/$old" || return 1
+	done &&
+	release v12 &&
+	old_gone=1999${gone_id#????} &&
+	test -e "$STATE/backups/$old_gone/voltagent/lonely.js" &&
+	test_must_fail test -e "$STATE/backups/$old_gone/voltagent/a.js" &&
+	test $(ls "$STATE/installs" | grep -c "^1999") = 1
+'
+
 test_done
