@@ -121,6 +121,17 @@ test_expect_success '--dry-run sends nothing' '
 	test "$(rcount oracle)" = "$before"
 '
 
+test_expect_success 'a gateway that does not answer: nothing is sent, nothing stays queued' '
+	port=$(test_free_port) &&
+	test_expect_code 3 git -C mesh meshpush -c agent.oracle.webhook=http://127.0.0.1:$port/hooks/agent \
+		-c mesh.retries=0 push "$TRASH/config.json" --to oracle --method webhook --purpose "x" >out 2>err &&
+	test_grep "^ANNOUNCE  *FAILED .*oracle did not take the announcement" out &&
+	test_grep "would go to the same gateway: nothing was sent" err &&
+	test_grep -v "^PUSH" out &&
+	git -C mesh meshpush outbox list >outbox 2>&1 &&
+	test_grep -v "config.json" outbox
+'
+
 test_expect_success 'an unknown agent is a configuration error' '
 	test_expect_code 2 git -C mesh meshpush push "$TRASH/config.json" --to nobody --method webhook \
 		--purpose "x" 2>err &&

@@ -672,6 +672,19 @@ static int stage_announce(struct push_run *r)
 			push_hint(r, "run the push again when the agents' gateways answer ('git meshpush agents' shows them)");
 		goto done;
 	}
+	if (ret == MP_ENET && r->req->method == PUSH_WEBHOOK && res.queued_for.nr) {
+		/* the DEPLOY goes to the same gateway: it would not arrive either */
+		struct strbuf sb = STRBUF_INIT;
+
+		announce_withdraw(r->env->cfg, r->env->gitdir, &r->ann);
+		list_join(&sb, &res.queued_for);
+		push_summary(r, "%s did not take the announcement", sb.buf);
+		ret = mp_error_set(MP_ENET, "the gateway of %s did not take the announcement, and the DEPLOY message "
+					    "would go to the same gateway: nothing was sent", sb.buf);
+		push_hint(r, "check the gateway with 'git meshpush agents', then push again");
+		strbuf_release(&sb);
+		goto done;
+	}
 	r->out->announced = 1;
 	if (res.delivered_to.nr) {
 		struct strbuf sb = STRBUF_INIT;
