@@ -49,6 +49,7 @@ const struct config_key config_schema[] = {
 	{ "install", "to", CFG_STR, SUB, NULL, NULL, "workspace folder to install into (~ expanded)" },
 	{ "install", "executable", CFG_LIST, SUB, NULL, NULL, "globs of files installed with mode 755" },
 	{ "install", "verify", CFG_COMMAND, SUB, NULL, NULL, "argv template run on each installed file ({} is the file)" },
+	{ "install", "verify_files", CFG_LIST, SUB, NULL, NULL, "globs of the files the verify command runs on (default: every file)" },
 	{ "install", "verify_timeout", CFG_INT, SUB, "30", NULL, "seconds a verify command may run" },
 
 	/* [backup] */
