@@ -894,9 +894,11 @@ static int stage_confirm_direct(struct push_run *r)
 		announce_result_release(&res);
 		announcement_release(&a);
 	}
-	push_summary(r, "%zu CODE RECEIVED sent%s", sent, queued ? "" : "");
-	if (queued)
+	push_summary(r, "%zu CODE RECEIVED sent", sent);
+	if (queued) {
 		push_summary(r, "%zu queued (git meshpush outbox flush)", queued);
+		r->out->queued = 1;
+	}
 	if (ret < 0) {
 		push_hint(r, "the files are in place and verified; only the confirmation failed: send it with 'git meshpush announce'");
 	}
