@@ -170,4 +170,135 @@ else
 	test_skip 'disk full where the backups go' 'needs root to mount a tmpfs'
 fi
 
+# --- A manifest cut short -----------------------------------------------------
+
+test_expect_success 'setup: an installed mapping, then a manifest cut short mid-line' '
+	git -C agent meshpush install -m voltagent >out 2>err &&
+	manifest=$(ls "$XDG_STATE_HOME"/meshpush/manifests/voltagent-*.json) &&
+	test_line_count_ge () { test $(wc -l <"$1") -ge "$2"; } &&
+	test_line_count_ge "$manifest" 5 &&
+	cp "$manifest" manifest.whole &&
+	head -c $(($(wc -c <"$manifest") / 2)) manifest.whole >"$manifest" &&
+	echo "m.sh changed here" >full-ws/voltagent/m.sh &&
+	echo "a.sh v3" >pub/shared/voltagent/a.sh &&
+	publish v3-voltagent &&
+	git -C agent pull -q
+'
+
+test_expect_success 'status says the manifest is damaged' '
+	git -C agent meshpush status >out 2>err;
+	cat out err &&
+	test_grep "cannot read manifest" out
+'
+
+test_expect_success 'install recovers: says so, keeps the damaged file, loses nothing' '
+	git -C agent meshpush install -m voltagent >out 2>err &&
+	cat out err &&
+	test_grep "the manifest was damaged" out &&
+	test -f "$manifest.damaged" &&
+	test_cmp pub/shared/voltagent/a.sh full-ws/voltagent/a.sh &&
+	test_cmp pub/shared/voltagent/m.sh full-ws/voltagent/m.sh &&
+	grep -l "m.sh changed here" "$XDG_STATE_HOME"/meshpush/backups/*/voltagent/m.sh &&
+	git -C agent meshpush install -m voltagent >out 2>err &&
+	test_grep "up to date" out
+'
+
+test_expect_success 'a manifest change log cut short mid-line is replayed up to the cut' '
+	echo "a.sh v4" >pub/shared/voltagent/a.sh && publish v4 && git -C agent pull -q &&
+	printf "{\"path\":\"z.sh\",\"oi" >>"$manifest.log" &&
+	git -C agent meshpush install -m voltagent >out 2>err &&
+	cat out err &&
+	test_cmp pub/shared/voltagent/a.sh full-ws/voltagent/a.sh &&
+	test_grep -v "z.sh" out
+'
+
+test_expect_success 'a line recorded after a change log cut short is not lost with it' '
+	echo "a.sh v5" >pub/shared/voltagent/a.sh &&
+	echo "z.sh v5" >pub/shared/voltagent/z.sh &&
+	publish v5 && git -C agent pull -q &&
+	printf "{\"path\":\"m.sh\",\"oi" >>"$manifest.log" &&
+	# the install is killed (SIGKILL) by the verify of z.sh, after a.sh is done
+	cat >killer <<-\EOF &&
+	#!/bin/sh
+	case "$1" in *z.sh) kill -9 $PPID;; esac
+	exit 0
+	EOF
+	chmod +x killer &&
+	! git -C agent meshpush -c "install.voltagent.verify=$TRASH/killer {}" install -m voltagent &&
+	test -f "$manifest.log" &&
+	grep "\"path\":\"a.sh\"" "$manifest.log" >recorded &&
+	test_grep "^{\"path\":\"a.sh\"" recorded
+'
+
+# --- A lock left by a killed install ----------------------------------------
+
+test_expect_success 'setup: an install whose verify command waits' '
+	cat >slow-verify <<-EOF &&
+	#!/bin/sh
+	echo \$\$ >"$TRASH/verify.pid"
+	exec sleep 60
+	EOF
+	chmod +x slow-verify &&
+	cat >>pub/.meshpush.ini <<-EOF &&
+	[install "slow"]
+	from = shared/slow
+	to = ~/ws-slow
+	verify = $TRASH/slow-verify {}
+	verify_timeout = 120
+	EOF
+	mkdir -p pub/shared/slow &&
+	echo "one" >pub/shared/slow/one.sh &&
+	publish slow &&
+	git -C agent pull -q
+'
+
+test_expect_success 'an install killed with SIGKILL leaves its lock behind' '
+	rm -f verify.pid &&
+	{ git -C agent meshpush install -m slow >killed.out 2>&1 & } &&
+	i=0 &&
+	while ! test -s verify.pid; do
+		i=$((i + 1)) && test $i -lt 600 || { cat killed.out; return 1; }
+		sleep 0.05
+	done &&
+	lock="$XDG_STATE_HOME/meshpush/install.lock" &&
+	holder=$(cut -d" " -f1 "$lock") &&
+	test -n "$holder" &&
+	kill -0 "$holder" &&
+	kill -9 "$holder" &&
+	kill "$(cat verify.pid)" &&
+	while kill -0 "$holder" 2>/dev/null; do sleep 0.05; done &&
+	test -s "$lock" &&
+	echo "$holder" >dead.pid
+'
+
+test_expect_success 'the next install detects the stale lock, says so, and completes' '
+	cat >fast-verify <<-\EOF &&
+	#!/bin/sh
+	exit 0
+	EOF
+	chmod +x fast-verify &&
+	git -C agent meshpush -c "install.slow.verify=$TRASH/fast-verify {}" install -m slow --wait 0 >out 2>err &&
+	cat out err &&
+	test_grep "process $(cat dead.pid), which no longer runs" out &&
+	test_cmp pub/shared/slow/one.sh "$HOME/ws-slow/one.sh" &&
+	git -C agent meshpush log --json --event install >journal &&
+	test_grep "\"lock_taken_over\": *true" journal
+'
+
+test_expect_success 'a lock held by a live install is not taken: it names the holder' '
+	rm -f verify.pid &&
+	echo "two" >pub/shared/slow/one.sh && publish slow2 && git -C agent pull -q &&
+	{ git -C agent meshpush install -m slow >held.out 2>&1 & } &&
+	i=0 &&
+	while ! test -s verify.pid; do
+		i=$((i + 1)) && test $i -lt 600 || { cat held.out; return 1; }
+		sleep 0.05
+	done &&
+	holder=$(cut -d" " -f1 "$XDG_STATE_HOME/meshpush/install.lock") &&
+	test_must_fail git -C agent meshpush install -m slow --wait 0 >out 2>err &&
+	kill "$(cat verify.pid)" &&
+	while kill -0 "$holder" 2>/dev/null; do sleep 0.05; done &&
+	test_grep "another install is running (pid $holder" err
+'
+
 test_done

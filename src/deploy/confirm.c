@@ -36,6 +36,11 @@ static char *send_one(const struct config *cfg, const char *gitdir, enum deploy_
 	a.kind = kind == DEPLOY_MSG_RECEIVED ? ANNOUNCE_RECEIVED
 		 : kind == DEPLOY_MSG_ROLLBACK ? ANNOUNCE_ROLLBACK : ANNOUNCE_EMERGENCY;
 	a.id = xasprintf("%s-%s", id, mapping);
+	for (char *p = a.id; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:", *p))
+			*p = '_';
+	if (strlen(a.id) > 128)
+		a.id[128] = '\0';
 	for (size_t i = 0; i < files->nr; i++)
 		strlist_push(&a.files, files->items[i]);
 	for (size_t i = 0; to && i < to->nr; i++)
