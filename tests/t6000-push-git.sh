@@ -87,6 +87,19 @@ test_expect_success 'the announcement went out once, and the pre-push hook saw i
 	test_grep "\"event\":\"push\".*\"id\":\"$id\"" mesh/.git/meshpush/journal.jsonl
 '
 
+test_expect_success 'status lists the push; a receiver'"'"'s confirmation marks it confirmed' '
+	git -C mesh meshpush status >status 2>&1 &&
+	test_grep "^pushes (1, from the journal):" status &&
+	test_grep "git shared/voltagent/tool.sh -> oracle: pushed$" status &&
+	start_receiver sandman &&
+	git -C mesh meshpush -c agent.sandman.webhook="$sandman_URL" -c self.agent=oracle \
+		announce --kind received --location "~/workspace/voltagent/tool.sh" --status working \
+		--to sandman shared/voltagent/tool.sh >/dev/null 2>&1 &&
+	test "$(rcount sandman)" = 1 &&
+	git -C mesh meshpush status >status 2>&1 &&
+	test_grep "git shared/voltagent/tool.sh -> oracle: confirmed (oracle: working)$" status
+'
+
 test_expect_success 'a second push of a changed file is an Update' '
 	printf "#!/bin/sh\necho tool 2\n" >tool.sh &&
 	git -C mesh meshpush push "$TRASH/tool.sh" --to oracle --purpose "version 2" >out 2>err &&

@@ -75,8 +75,12 @@ static void add_push(struct walk *w, json_t *ev)
 	e->outcome = xstrdup(str(ev, "outcome"));
 	if (json_is_string(json_object_get(ev, "commit")))
 		e->commit = xstrdup(str(ev, "commit"));
-	json_array_foreach(json_object_get(ev, "files"), i, v)
-		strlist_push(&e->files, json_is_object(v) ? str(v, "name") : json_string_value(v) ? json_string_value(v) : "?");
+	json_array_foreach(json_object_get(ev, "files"), i, v) {
+		if (json_is_object(v)) /* git: the path in the repository; else the file name */
+			strlist_push(&e->files, *str(v, "path") ? str(v, "path") : str(v, "name"));
+		else
+			strlist_push(&e->files, json_string_value(v) ? json_string_value(v) : "?");
+	}
 	json_array_foreach(json_object_get(ev, "to"), i, v)
 		if (json_is_string(v))
 			strlist_push(&e->to, json_string_value(v));
