@@ -198,6 +198,17 @@ test_expect_success '--dry-run: nothing copied, committed, announced, pushed or 
 	test_must_fail test -s status
 '
 
+test_expect_success 'with the meshpush hooks installed: scanned again, announced once' '
+	git -C mesh meshpush hooks install >/dev/null &&
+	before=$(rcount oracle) &&
+	printf "#!/bin/sh\necho hooked\n" >hooked.sh &&
+	git -C mesh meshpush push "$TRASH/hooked.sh" --to oracle --purpose "hooked" >out 2>err &&
+	test_grep "^PUSH  *ok" out &&
+	test "$(rcount oracle)" = $((before + 1)) &&
+	test "$(git -C mesh rev-parse HEAD)" = "$(git --git-dir=mesh.git rev-parse main)" &&
+	git -C mesh meshpush hooks uninstall >/dev/null
+'
+
 test_expect_success 'a refused git push after the announcement is reported clearly' '
 	cat >mesh.git/hooks/pre-receive <<-\EOF &&
 	#!/bin/sh
