@@ -237,6 +237,8 @@ static int check_agents(struct push_run *r)
 	for (size_t i = 0; i < r->req->to->nr; i++) {
 		const char *a = r->req->to->items[i];
 
+		if (strlist_has(&r->agents, a))
+			continue; /* named twice */
 		if (!strcmp(a, r->self)) {
 			ret = mp_error_set(MP_EUSAGE, "'%s' is this machine ([self] agent): push to other agents", a);
 			goto cleanup;
