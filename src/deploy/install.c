@@ -677,6 +677,8 @@ static int install_mapping(struct run *r, const char *mapping, int *up_to_date_o
 
 		if (e->seen || !e->present)
 			continue;
+		if (e->has_hold && git_oid_is_zero(&e->hold))
+			continue; /* restored by a rollback while upstream lacks it: held */
 		w.items = xgrow(w.items, sizeof(*w.items), w.nr + 1, &w.alloc);
 		it = &w.items[w.nr++];
 		memset(it, 0, sizeof(*it));
