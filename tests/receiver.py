@@ -113,6 +113,7 @@ class Gateway:
         self.lock = threading.Lock()
         self.seen = {}  # Idempotency-Key -> (status, body)
         self.runs = 0
+        self.log = None
 
     def next_status(self):
         with self.lock:
@@ -123,9 +124,10 @@ class Gateway:
     def record(self, entry):
         line = json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
         with self.lock:
-            with open(self.args.log, "a", encoding="utf-8") as f:
-                f.write(line)
-                f.flush()
+            if self.log is None:
+                self.log = open(self.args.log, "a", encoding="utf-8")
+            self.log.write(line)
+            self.log.flush()
 
     def retry_after(self):
         ra = self.args.retry_after
