@@ -15,7 +15,7 @@ HOOKDIR ?= $(PREFIX)/share/git-meshpush/hooks
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 CC ?= cc
-PKGS := libgit2 libcurl inih libhs libpcre2-8 jansson
+PKGS := libgit2 libcurl inih libhs libpcre2-8 jansson libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS ?= -O2 -g
@@ -26,7 +26,7 @@ LIBS := $(PKG_LIBS) -lpthread -lm
 
 # Debian packages: build, test and benchmark needs (Vectorscan where Hyperscan is missing).
 DEPS_BUILD := build-essential pkg-config git libgit2-dev libcurl4-openssl-dev \
-	libinih-dev libpcre2-dev libjansson-dev
+	libinih-dev libpcre2-dev libjansson-dev libssl-dev
 DEPS_TEST := openssh-server openssh-client python3 perl ca-certificates procps \
 	pcre2-utils rsync ripgrep man-db iproute2 e2fsprogs
 DEPS := $(DEPS_BUILD) $(DEPS_TEST)
@@ -82,6 +82,9 @@ git-meshpush.1: $(MAN_PARTS) VERSION $(BUILD)/git-meshpush
 
 -include $(OBJS:.o=.d) $(ASM_OBJS:.o=.d)
 
+# The rules are embedded with .incbin, which -MMD does not see.
+$(BUILD)/src/scan/rules_blob.o: src/scan/rules.ini
+
 # Install whatever Debian packages are missing; quiet and fast when all are there.
 deps:
 	@missing=$$(for p in $(DEPS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
@@ -127,6 +130,14 @@ demo: deps
 bench: all
 	@for b in bench/bench-*.sh; do echo "== $$b"; sh $$b || exit 1; done
 
+# The secret scanner's benchmark alone (BENCH_SCAN_SIZE=small|medium|large).
+bench-scan: all
+	sh bench/bench-scan.sh
+
+# Precision and recall of the scanner on the labelled corpus.
+corpus-score: all
+	sh tests/corpus/score
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(HOOKDIR)
 	install -m 755 git-meshpush $(DESTDIR)$(BINDIR)/git-meshpush
@@ -143,4 +154,4 @@ format:
 clean:
 	rm -rf build git-meshpush git-meshpush.1
 
-.PHONY: all deps check units unit asan valgrind demo bench install uninstall format clean
+.PHONY: all deps check units unit asan valgrind demo bench bench-scan corpus-score install uninstall format clean
