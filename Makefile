@@ -6,7 +6,8 @@
 #   make asan       build with AddressSanitizer + UBSan into build/asan and run the suite
 #   make valgrind   run the suite with every git-meshpush call under valgrind memcheck
 #   make deps       install the Debian packages that are missing (as root)
-#   make bench / make fuzz / make format
+#   make fuzz       build the libFuzzer targets (build/fuzz) and run each FUZZ_TIME seconds (FUZZ=target… for some)
+#   make bench / make format
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -29,7 +30,9 @@ DEPS_BUILD := build-essential pkg-config git libgit2-dev libcurl4-openssl-dev \
 	libinih-dev libpcre2-dev libjansson-dev libssl-dev
 DEPS_TEST := openssh-server openssh-client python3 perl ca-certificates procps \
 	pcre2-utils rsync ripgrep man-db iproute2 e2fsprogs
-DEPS := $(DEPS_BUILD) $(DEPS_TEST)
+# make asan / make fuzz / make valgrind
+DEPS_HARDEN := clang libclang-rt-14-dev valgrind
+DEPS := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_HARDEN)
 
 BUILD ?= build
 SRCS := $(shell find src -name '*.c' | sort)
@@ -113,15 +116,46 @@ units: $(UNIT_BINS)
 unit: units
 	$(PROVE) $(UNIT_BINS)
 
-asan:
-	$(MAKE) BUILD=build/asan CC=clang CFLAGS='-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined' all units
-	cp build/asan/git-meshpush git-meshpush
-	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  MESHPUSH_BUILD=build/asan $(PROVE) $(PROVE_FLAGS) $(filter-out $(BUILD)/%,$(UNIT_BINS:$(BUILD)/%=build/asan/%)) $(TESTS); \
-	  rc=$$?; rm -f git-meshpush; $(MAKE) --no-print-directory git-meshpush >/dev/null; exit $$rc
+# Sanitizers: the binary and the unit tests built by clang with ASan+UBSan
+# in their own tree (build/asan), the suite run against that binary
+# through MESHPUSH_BIN; ./git-meshpush and build/ are left alone.
+ASAN_BUILD := build/asan
+ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp
+asan: deps
+	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CC=clang CFLAGS='$(ASAN_CFLAGS)' \
+	  $(ASAN_BUILD)/git-meshpush units
+	$(ASAN_ENV) MESHPUSH_BIN=$(CURDIR)/$(ASAN_BUILD)/git-meshpush MESHPUSH_BUILD=$(ASAN_BUILD) \
+	  $(PROVE) $(PROVE_FLAGS) $(UNIT_BINS:$(BUILD)/%=$(ASAN_BUILD)/%) $(TESTS)
 
-valgrind: all units
-	MESHPUSH_VALGRIND=1 $(PROVE) $(PROVE_FLAGS) $(UNIT_BINS) $(TESTS)
+# Valgrind memcheck: every git-meshpush call of the suite (tests/lib.sh
+# wraps it) and every unit test; errors, and definite leaks, fail.
+VALGRIND := valgrind -q --error-exitcode=126 --leak-check=full --errors-for-leak-kinds=definite \
+	--show-leak-kinds=definite --suppressions=$(CURDIR)/fuzz/valgrind.supp
+valgrind: deps
+	@$(MAKE) --no-print-directory all units
+	MESHPUSH_VALGRIND=1 $(PROVE) $(PROVE_FLAGS) --exec '$(VALGRIND)' $(UNIT_BINS)
+	MESHPUSH_VALGRIND=1 $(PROVE) $(PROVE_FLAGS) $(TESTS)
+
+# libFuzzer targets fuzz/fuzz_<name>.c, linked with the module objects
+# built by clang with coverage and ASan+UBSan in build/fuzz; each runs
+# FUZZ_TIME seconds (fuzz/run.sh prints executions and findings per target).
+FUZZ_BUILD := build/fuzz
+FUZZ_TIME ?= 300
+FUZZ_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
+	-fno-sanitize-recover=undefined -DMP_FUZZING=1
+FUZZ_TARGETS := $(patsubst fuzz/fuzz_%.c,%,$(sort $(wildcard fuzz/fuzz_*.c)))
+fuzz-build: deps
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang CFLAGS='$(FUZZ_CFLAGS)' \
+	  $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
+
+$(BUILD)/fuzz_%: fuzz/fuzz_%.c $(BUILD)/libmeshpush.a
+	@echo "    FUZZ $@"
+	@$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libmeshpush.a $(LIBS)
+
+fuzz: fuzz-build
+	FUZZ_TIME=$(FUZZ_TIME) sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -154,4 +188,4 @@ format:
 clean:
 	rm -rf build git-meshpush git-meshpush.1
 
-.PHONY: all deps check units unit asan valgrind demo bench bench-scan corpus-score install uninstall format clean
+.PHONY: all deps check units unit asan valgrind fuzz fuzz-build demo bench bench-scan corpus-score install uninstall format clean

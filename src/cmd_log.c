@@ -18,7 +18,7 @@ struct log_opts {
 
 static void print_entry(json_t *entry, int as_json)
 {
-	const char *key;
+	const char *key, *time, *event;
 	json_t *v;
 
 	if (as_json) {
@@ -29,8 +29,9 @@ static void print_entry(json_t *entry, int as_json)
 		free(s);
 		return;
 	}
-	printf("%s  %-12s", json_string_value(json_object_get(entry, "time")),
-	       json_string_value(json_object_get(entry, "event")));
+	time = json_string_value(json_object_get(entry, "time"));
+	event = json_string_value(json_object_get(entry, "event"));
+	printf("%s  %-12s", time ? time : "-", event ? event : "-");
 	json_object_foreach(entry, key, v) {
 		if (!strcmp(key, "time") || !strcmp(key, "event"))
 			continue;

@@ -64,7 +64,7 @@ int mp_exit_code(int err)
 	}
 }
 
-static void vreport(const char *prefix, const char *fmt, va_list ap)
+static __attribute__((format(printf, 2, 0))) void vreport(const char *prefix, const char *fmt, va_list ap)
 {
 	fputs(prefix, stderr);
 	vfprintf(stderr, fmt, ap);

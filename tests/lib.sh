@@ -34,18 +34,22 @@ test_at_exit () {
 trap test_at_exit EXIT
 trap 'exit 130' INT TERM
 
-# The binary under test, on PATH as git-meshpush (so `git meshpush` works),
-# under valgrind when MESHPUSH_VALGRIND is set.
+# The binary under test, on PATH as git-meshpush (so `git meshpush` works):
+# $MESHPUSH_BIN when set (make asan: the sanitizer build), else the one at
+# the top of the tree; under valgrind memcheck when MESHPUSH_VALGRIND is set
+# (suppressions for third-party noise only: fuzz/valgrind.supp).
+MESHPUSH_BIN=${MESHPUSH_BIN:-$SRC_DIR/git-meshpush}
 mkdir -p "$TRASH/bin" "$TRASH/home" || exit 1
 if test -n "$MESHPUSH_VALGRIND"; then
 	cat >"$TRASH/bin/git-meshpush" <<VG
 #!/bin/sh
 exec valgrind -q --error-exitcode=126 --leak-check=full --errors-for-leak-kinds=definite \
-	--show-leak-kinds=definite "$SRC_DIR/git-meshpush" "\$@"
+	--show-leak-kinds=definite --suppressions="$SRC_DIR/fuzz/valgrind.supp" \
+	"$MESHPUSH_BIN" "\$@"
 VG
 	chmod +x "$TRASH/bin/git-meshpush"
 else
-	ln -s "$SRC_DIR/git-meshpush" "$TRASH/bin/git-meshpush"
+	ln -s "$MESHPUSH_BIN" "$TRASH/bin/git-meshpush"
 fi
 PATH="$TRASH/bin:$PATH"
 
@@ -65,7 +69,7 @@ export HOME XDG_CONFIG_HOME XDG_STATE_HOME XDG_CACHE_HOME GIT_CONFIG_NOSYSTEM PA
 	GIT_AUTHOR_NAME GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL NO_COLOR LC_ALL
 unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES
 for v in $(env | sed -n 's/^\(MESHPUSH_[A-Z_]*\)=.*/\1/p'); do
-	case "$v" in MESHPUSH_BUILD|MESHPUSH_VALGRIND|MESHPUSH_KEEP_TRASH) ;; *) unset "$v" ;; esac
+	case "$v" in MESHPUSH_BUILD|MESHPUSH_BIN|MESHPUSH_VALGRIND|MESHPUSH_KEEP_TRASH) ;; *) unset "$v" ;; esac
 done
 git config --global init.defaultBranch main
 git config --global advice.detachedHead false

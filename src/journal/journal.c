@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,9 +26,20 @@ void journal_timestamp(char *buf, size_t len)
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* 1 when the file open as `fd` is empty or ends with a newline. */
+static int ends_with_newline(int fd)
+{
+	struct stat st;
+	char c;
+
+	if (fstat(fd, &st) < 0 || st.st_size == 0)
+		return 1;
+	return pread(fd, &c, 1, st.st_size - 1) != 1 || c == '\n';
+}
+
 int journal_append(const char *gitdir, const char *event, json_t *fields)
 {
-	char *path = journal_path(gitdir), *dir = NULL, *line = NULL;
+	char *path = journal_path(gitdir), *dir = NULL, *line = NULL, *dumped = NULL;
 	json_t *obj = json_object();
 	char ts[32];
 	int fd = -1, ret = 0;
@@ -38,17 +50,25 @@ int journal_append(const char *gitdir, const char *event, json_t *fields)
 	json_object_set_new(obj, "event", json_string(event));
 	if (fields)
 		json_object_update(obj, fields);
-	line = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII);
-	if (!line) {
+	dumped = json_dumps(obj, JSON_COMPACT | JSON_ENSURE_ASCII);
+	if (!dumped) {
 		ret = mp_error_set(MP_EGENERIC, "cannot encode journal event '%s'", event);
 		goto cleanup;
 	}
-	len = strlen(line);
-	line[len++] = '\n'; /* json_dumps leaves room: replace the NUL */
+	len = strlen(dumped);
+	line = xmalloc(len + 2); /* room for a leading newline and the final one */
+	memcpy(line, dumped, len);
+	line[len++] = '\n';
 	dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
 	if ((ret = fs_mkdir_p(dir, 0700)) < 0)
 		goto cleanup;
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd >= 0 && !ends_with_newline(fd)) {
+		/* A write cut short by a crash: end that line, so this event stays whole. */
+		memmove(line + 1, line, len);
+		line[0] = '\n';
+		len++;
+	}
 	if (fd < 0 || write(fd, line, len) != (ssize_t)len) {
 		ret = mp_error_set(MP_EOS, "cannot write journal '%s': %s", path, strerror(errno));
 		goto cleanup;
@@ -57,6 +77,7 @@ cleanup:
 	if (fd >= 0)
 		close(fd);
 	free(line);
+	free(dumped);
 	free(dir);
 	free(path);
 	json_decref(obj);
