@@ -47,7 +47,7 @@ test_expect_success 'a path that does not exist is an error (exit 2)' '
 
 test_expect_success '--stdin' '
 	printf "x = 1\ndb_password = \"%s\"\n" "$PW" | test_expect_code 1 git meshpush scan --stdin >out &&
-	test_grep "^(stdin):2:16: generic-secret-assignment:" out &&
+	test_grep "^(stdin):2:16: generic-[a-z-]*: " out &&
 	echo "nothing" | git meshpush scan --stdin >out &&
 	test ! -s out
 '
@@ -110,8 +110,9 @@ test_expect_success '--staged scans only the added lines, with their line number
 	(cd repo && printf "line\n" >>docs/readme.md &&
 	 printf "x\ny\nsecret_token = \"%s\"\n" "$PW" >>src/app.js &&
 	 git add . && test_expect_code 1 git meshpush scan --staged >../out) &&
-	echo "src/app.js:5:17: generic-secret-assignment: Password, secret, token or API key assigned a literal value: q9Xv…(16 chars)" >expect &&
-	test_cmp expect out
+	test_line_count () { test "$(wc -l <"$2")" -eq "$1"; } &&
+	test_line_count 1 out &&
+	test_grep "^src/app.js:5:17: generic-[a-z-]*: .*: q9Xv…(16 chars)$" out
 '
 
 test_expect_success '--staged is clean when nothing staged adds a secret' '
