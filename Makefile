@@ -16,7 +16,7 @@ HOOKDIR ?= $(PREFIX)/share/git-meshpush/hooks
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 CC ?= cc
-PKGS := libgit2 libcurl inih libhs libpcre2-8 jansson libcrypto
+PKGS := libgit2 libcurl inih libhs libpcre2-8 jansson
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS ?= -O2 -g
@@ -27,7 +27,7 @@ LIBS := $(PKG_LIBS) -lpthread -lm
 
 # Debian packages: build, test and benchmark needs (Vectorscan where Hyperscan is missing).
 DEPS_BUILD := build-essential pkg-config git libgit2-dev libcurl4-openssl-dev \
-	libinih-dev libpcre2-dev libjansson-dev libssl-dev
+	libinih-dev libpcre2-dev libjansson-dev
 DEPS_TEST := openssh-server openssh-client python3 perl ca-certificates procps \
 	pcre2-utils rsync ripgrep man-db iproute2 e2fsprogs
 # make asan / make fuzz / make valgrind
@@ -85,8 +85,10 @@ git-meshpush.1: $(MAN_PARTS) VERSION $(BUILD)/git-meshpush
 
 -include $(OBJS:.o=.d) $(ASM_OBJS:.o=.d)
 
-# The rules are embedded with .incbin, which -MMD does not see.
+# The rules are embedded with .incbin, which -MMD does not see; their
+# sha256 goes in too (the key of the compiled-rules cache).
 $(BUILD)/src/scan/rules_blob.o: src/scan/rules.ini
+$(BUILD)/src/scan/rules_blob.o: EXTRA_CFLAGS += -DRULES_SHA256='"$(shell sha256sum src/scan/rules.ini | cut -c1-64)"'
 
 # Install whatever Debian packages are missing; quiet and fast when all are there.
 deps:

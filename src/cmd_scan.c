@@ -94,9 +94,8 @@ int cmd_scan(int argc, const char **argv, struct cmd_ctx *ctx)
 		ret = error_usage("give one of PATH..., --staged, --range, --all or --stdin");
 		goto cleanup;
 	}
-	if ((staged || range || all) && !ctx->repo) {
-		ret = error_exit(MP_EXIT_GIT, "--%s needs a git repository (run it inside one, or use -C PATH)",
-				 staged ? "staged" : range ? "range" : "all");
+	if ((staged || range || all) && (ret = cmd_open_repo(ctx)) != 0) {
+		fprintf(stderr, "hint: --%s needs a git repository\n", staged ? "staged" : range ? "range" : "all");
 		goto cleanup;
 	}
 	if ((err = scan_engine_new(&e, &ctx->cfg)) < 0 || (baseline && (err = scan_engine_add_baseline(e, baseline)) < 0)) {

@@ -179,7 +179,7 @@ test_expect_success 'an unresolvable range exits 128 with a message' '
 
 test_expect_success '--staged outside a repository exits 128' '
 	mkdir -p norepo && (cd norepo && GIT_CEILING_DIRECTORIES="$TRASH" test_expect_code 128 git meshpush scan --staged 2>../err) &&
-	test_grep "needs a git repository" err
+	test_grep "not in a git repository" err
 '
 
 test_expect_success 'two modes at once are a usage error' '

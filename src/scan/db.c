@@ -18,18 +18,14 @@
 #include "error.h"
 #include "util/fs.h"
 
-#include <openssl/evp.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define CACHE_MAGIC "MPHSDB2\n"
-
-void scan_sha256(unsigned char out[32], const void *data, size_t len)
-{
-	unsigned int n = 32;
-
-	EVP_Digest(data, len, out, &n, EVP_sha256(), NULL);
-}
 
 static char *cache_dir(void)
 {
@@ -54,16 +50,22 @@ static void cache_key(char out[65], const struct scan_engine *e)
 	hs_populate_platform(&plat);
 	strbuf_addf(&sb, "%s\n%s\n", CACHE_MAGIC, hs_version());
 	strbuf_add(&sb, &plat, sizeof(plat));
+	/* the built-in rules are hashed at build time; then what changes them */
+	strbuf_addf(&sb, "%s\n", scan_builtin_rules_sha256());
 	for (size_t i = 0; i < e->nr; i++) {
 		const struct scan_rule *r = &e->rules[i];
 
-		strbuf_addf(&sb, "\n%s", r->id);
+		if (r->builtin)
+			continue;
+		strbuf_addf(&sb, "\nrule %s", r->id);
 		strbuf_add(&sb, "", 1);
 		strbuf_addstr(&sb, r->regex);
 		strbuf_add(&sb, "", 1);
 		for (size_t k = 0; k < r->keywords.nr; k++)
 			strbuf_addf(&sb, "%s ", r->keywords.items[k]);
 	}
+	for (size_t i = 0; i < e->disabled.nr; i++)
+		strbuf_addf(&sb, "\ndisable %s", e->disabled.items[i]);
 	scan_sha256(md, sb.buf, sb.len);
 	for (int i = 0; i < 32; i++)
 		sprintf(out + 2 * i, "%02x", md[i]);
@@ -208,15 +210,22 @@ cleanup:
 
 static int load_cache(struct scan_engine *e, const char *path)
 {
-	char *data = NULL;
-	size_t len, off, nr;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *data = MAP_FAILED;
+	size_t len = 0, off, nr;
 	uint32_t n;
 	int ok = 0;
 
-	if (fs_read_file(&data, &len, path) < 0) {
-		mp_error_clear();
+	if (fd < 0)
 		return 0;
+	if (fstat(fd, &st) == 0 && st.st_size > 0) {
+		len = (size_t)st.st_size;
+		data = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 	}
+	close(fd);
+	if (data == MAP_FAILED)
+		return 0;
 	off = strlen(CACHE_MAGIC);
 	if (len < off + 8 || memcmp(data, CACHE_MAGIC, off))
 		goto cleanup;
@@ -253,7 +262,7 @@ cleanup:
 		e->hs_rule = NULL;
 		e->db = NULL;
 	}
-	free(data);
+	munmap(data, len);
 	return ok;
 }
 

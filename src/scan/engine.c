@@ -126,7 +126,6 @@ static char *work_tree_root(const struct config *cfg)
 int scan_engine_new(struct scan_engine **out, const struct config *cfg)
 {
 	struct scan_engine *e = xcalloc(1, sizeof(*e));
-	struct strlist disabled = STRLIST_INIT;
 	const char *text, *v;
 	size_t len;
 	int ret;
@@ -137,11 +136,13 @@ int scan_engine_new(struct scan_engine **out, const struct config *cfg)
 	text = scan_builtin_rules(&len);
 	if ((ret = scan_rules_parse(e, "rules.ini", text, len)) < 0)
 		goto fail;
+	for (size_t i = 0; i < e->nr; i++)
+		e->rules[i].builtin = 1;
 	if (cfg) {
 		if ((ret = scan_rules_from_config(e, cfg)) < 0)
 			goto fail;
-		config_get_list(&disabled, cfg, "scan", NULL, "disable");
-		scan_rules_disable(e, &disabled);
+		config_get_list(&e->disabled, cfg, "scan", NULL, "disable");
+		scan_rules_disable(e, &e->disabled);
 		config_get_list(&e->allow_paths, cfg, "scan", NULL, "allow_paths");
 		e->max_size = (size_t)config_get_int(cfg, "scan", NULL, "max_size");
 		e->root = work_tree_root(cfg);
@@ -168,11 +169,9 @@ int scan_engine_new(struct scan_engine **out, const struct config *cfg)
 		goto fail;
 	if ((ret = scan_ctx_new(&e->ctx, e)) < 0)
 		goto fail;
-	strlist_release(&disabled);
 	*out = e;
 	return 0;
 fail:
-	strlist_release(&disabled);
 	scan_engine_free(e);
 	return ret;
 }
@@ -186,6 +185,7 @@ void scan_engine_free(struct scan_engine *e)
 	hs_free_database(e->db);
 	free(e->hs_rule);
 	strlist_release(&e->allow_paths);
+	strlist_release(&e->disabled);
 	for (size_t i = 0; i < e->ignore_nr; i++)
 		free(e->ignore[i]);
 	free(e->ignore);

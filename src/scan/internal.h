@@ -33,6 +33,7 @@ struct scan_rule {
 	struct strlist tp, fp, fp_placeholder;
 	char *origin; /* "rules.ini:12" or the user's file:line */
 	int multiline; /* the regex can span lines: look further back */
+	int builtin;   /* from the compiled-in rules, unchanged */
 
 	/* compiled on first use (under engine->lock) */
 	pcre2_code *re;
@@ -51,6 +52,7 @@ struct scan_engine {
 	size_t hs_nr;
 	int cache_hit;
 
+	struct strlist disabled; /* ids removed by [scan] disable, as given */
 	struct strlist allow_paths;
 	size_t max_size;
 	char **ignore; /* sorted fingerprints: ignore file + baselines */
@@ -108,11 +110,15 @@ void scan_report_merge(struct scan_report *to, struct scan_report *from);
 /* Whether `path` is allowed by [scan] allow_paths. */
 int scan_path_allowed(const struct scan_engine *e, const char *path);
 
+/* Keep the rules' tp/fp examples when parsing (the unit tests set it). */
+extern int scan_keep_examples;
+
 /* Parse rules INI text (`name` in messages) into `e`.  0 or MP_ECONFIG. */
 int scan_rules_parse(struct scan_engine *e, const char *name, const char *text, size_t len);
 
-/* The compiled-in rules text. */
+/* The compiled-in rules text, and its sha256 in hex (computed at build time). */
 const char *scan_builtin_rules(size_t *len);
+const char *scan_builtin_rules_sha256(void);
 
 /* Compile `rule`'s PCRE2 patterns if not done yet.  0 or MP_ECONFIG. */
 int scan_rule_compile(struct scan_engine *e, struct scan_rule *rule);

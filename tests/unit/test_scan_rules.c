@@ -197,6 +197,7 @@ static void scan_glob__allow_paths(void)
 int main(void)
 {
 	setenv("XDG_CACHE_HOME", "/nonexistent-meshpush-cache", 1);
+	scan_keep_examples = 1;
 	if (scan_engine_new(&engine, NULL) < 0) {
 		printf("Bail out! %s\n", mp_error_last());
 		return 1;
