@@ -43,6 +43,7 @@ def parse_rules(path):
     rules = []
     errors = []
     cur = None
+    last_key = None
     with open(path, "rb") as f:
         raw = f.read()
     for lineno, bline in enumerate(raw.split(b"\n"), 1):
@@ -53,8 +54,22 @@ def parse_rules(path):
         if not line.strip() or line.lstrip()[0] in "#;":
             continue
         if line[0] in " \t":
-            errors.append("%s:%d: line starts with white space (inih continuation)"
-                          % (path, lineno))
+            # inih continuation: the engine appends it to the previous value
+            # of regex, allow, path, tp, fp or fp_placeholder
+            if cur is None or last_key not in ("regex", "allow", "path", "tp", "fp",
+                                               "fp_placeholder"):
+                errors.append("%s:%d: continuation line after no continuable key"
+                              % (path, lineno))
+                continue
+            value = line.strip()
+            if last_key == "regex":
+                cur.regex += value
+            elif last_key == "allow":
+                cur.allow[-1] += value
+            elif last_key == "path":
+                cur.path += value
+            else:
+                getattr(cur, last_key)[-1] += value
             continue
         m = re.match(r'^\[rule "([a-z0-9][a-z0-9-]*)"\]\s*$', line)
         if m:
@@ -70,6 +85,7 @@ def parse_rules(path):
             errors.append("%s:%d: cannot parse: %s" % (path, lineno, line))
             continue
         key, value = m.group(1), m.group(2)
+        last_key = key
         # inih inline comments: ';' preceded by white space
         c = re.search(r"[ \t];", value)
         if c:
