@@ -435,15 +435,104 @@ cleanup:
 	return ret;
 }
 
-int scan_commits(struct scan_engine *e, struct scan_report *r, git_repository *repo, const git_oid *include,
-		 size_t ninclude, const git_oid *exclude, size_t nexclude)
+/* ---- walking commits ---- */
+
+struct commit_list {
+	git_oid *ids;
+	size_t nr, alloc;
+};
+
+struct dated {
+	git_oid id;
+	git_time_t time;
+	size_t seq;
+};
+
+static int cmp_dated(const void *a, const void *b)
+{
+	const struct dated *x = a, *y = b;
+
+	if (x->time != y->time)
+		return x->time < y->time ? -1 : 1;
+	return x->seq < y->seq ? 1 : x->seq > y->seq ? -1 : 0; /* found later = older */
+}
+
+/* Mark everything reachable from `tips` in `seen`; with `out`, list what was not seen before. */
+static int reach(git_repository *repo, const git_oid *tips, size_t ntips, struct oidset *seen, struct dated **out,
+		 size_t *nout, size_t *aout)
+{
+	git_oid *queue = NULL;
+	size_t qn = 0, qa = 0;
+	git_odb *odb = NULL;
+	int ret = 0;
+
+	if (git_repository_odb(&odb, repo) < 0)
+		return mp_error_git("cannot open the object database");
+	for (size_t i = 0; i < ntips; i++)
+		if (oidset_put(seen, &tips[i], 0, NULL)) {
+			queue = xgrow(queue, sizeof(*queue), qn + 1, &qa);
+			queue[qn++] = tips[i];
+		}
+	while (qn && !ret) {
+		git_oid id = queue[--qn];
+		git_commit *c = NULL;
+
+		if (git_commit_lookup(&c, repo, &id) < 0) {
+			ret = mp_error_git("cannot read commit %s", git_oid_tostr_s(&id));
+			break;
+		}
+		if (out) {
+			*out = xgrow(*out, sizeof(**out), *nout + 1, aout);
+			(*out)[*nout] = (struct dated){ id, git_commit_time(c), *nout };
+			(*nout)++;
+		}
+		for (unsigned i = 0; i < git_commit_parentcount(c); i++) {
+			const git_oid *p = git_commit_parent_id(c, i);
+
+			if (!git_odb_exists(odb, p))
+				continue; /* beyond a shallow clone's boundary */
+			if (oidset_put(seen, p, 0, NULL)) {
+				queue = xgrow(queue, sizeof(*queue), qn + 1, &qa);
+				queue[qn++] = *p;
+			}
+		}
+		git_commit_free(c);
+	}
+	free(queue);
+	git_odb_free(odb);
+	return ret;
+}
+
+/*
+ * The commits reachable from `include` and from none of `exclude`, oldest
+ * first.  libgit2's walk when the repository is complete; in a shallow
+ * clone (where libgit2 1.5's walk fails at the boundary) our own, ordered
+ * by commit time.
+ */
+static int list_commits(struct commit_list *out, git_repository *repo, const git_oid *include, size_t ninclude,
+			const git_oid *exclude, size_t nexclude)
 {
 	git_revwalk *walk = NULL;
-	struct added a;
 	git_oid id;
-	int ret = 0, rc;
+	int ret = 0, rc = 0;
 
-	added_init(&a, e, repo);
+	if (git_repository_is_shallow(repo)) {
+		struct oidset seen = { 0 };
+		struct dated *d = NULL;
+		size_t nd = 0, ad = 0;
+
+		ret = reach(repo, exclude, nexclude, &seen, NULL, NULL, NULL);
+		if (!ret)
+			ret = reach(repo, include, ninclude, &seen, &d, &nd, &ad);
+		qsort(d, nd, sizeof(*d), cmp_dated);
+		for (size_t i = 0; i < nd && !ret; i++) {
+			out->ids = xgrow(out->ids, sizeof(*out->ids), out->nr + 1, &out->alloc);
+			out->ids[out->nr++] = d[i].id;
+		}
+		free(d);
+		oidset_release(&seen);
+		return ret;
+	}
 	if (git_revwalk_new(&walk, repo) < 0)
 		return mp_error_git("cannot walk the history");
 	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
@@ -454,18 +543,35 @@ int scan_commits(struct scan_engine *e, struct scan_report *r, git_repository *r
 		if (git_revwalk_hide(walk, &exclude[i]) < 0)
 			ret = mp_error_git("cannot walk from %s", git_oid_tostr_s(&exclude[i]));
 	while (!ret && (rc = git_revwalk_next(&id, walk)) == 0) {
+		out->ids = xgrow(out->ids, sizeof(*out->ids), out->nr + 1, &out->alloc);
+		out->ids[out->nr++] = id;
+	}
+	if (!ret && rc != GIT_ITEROVER)
+		ret = mp_error_git("cannot walk the history");
+	git_revwalk_free(walk);
+	return ret;
+}
+
+int scan_commits(struct scan_engine *e, struct scan_report *r, git_repository *repo, const git_oid *include,
+		 size_t ninclude, const git_oid *exclude, size_t nexclude)
+{
+	struct commit_list list = { 0 };
+	struct added a;
+	int ret;
+
+	added_init(&a, e, repo);
+	ret = list_commits(&list, repo, include, ninclude, exclude, nexclude);
+	for (size_t i = 0; i < list.nr && !ret; i++) {
 		git_commit *c = NULL;
 
-		if (git_commit_lookup(&c, repo, &id) < 0) {
-			ret = mp_error_git("cannot read commit %s", git_oid_tostr_s(&id));
+		if (git_commit_lookup(&c, repo, &list.ids[i]) < 0) {
+			ret = mp_error_git("cannot read commit %s", git_oid_tostr_s(&list.ids[i]));
 			break;
 		}
 		ret = scan_one_commit(&a, r, c);
 		git_commit_free(c);
 	}
-	if (!ret && rc != GIT_ITEROVER)
-		ret = mp_error_git("cannot walk the history");
-	git_revwalk_free(walk);
+	free(list.ids);
 	oidset_release(&a.seen_blobs);
 	return ret;
 }
@@ -585,58 +691,59 @@ static int collect_blobs(struct history *h, git_repository *repo)
 {
 	git_reference_iterator *it = NULL;
 	git_reference *ref;
-	git_revwalk *walk = NULL;
 	struct oidset trees = { 0 }, blobs = { 0 };
-	git_oid id;
-	int ret = 0, rc, tips = 0;
+	struct commit_list list = { 0 };
+	git_oid *tips = NULL;
+	size_t ntips = 0, atips = 0;
+	git_object *head = NULL;
+	int ret = 0;
 
-	if (git_revwalk_new(&walk, repo) < 0)
-		return mp_error_git("cannot walk the history");
-	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
 	if (git_reference_iterator_new(&it, repo) < 0) {
 		ret = mp_error_git("cannot list the references");
 		goto cleanup;
 	}
-	while (!ret && (rc = git_reference_next(&ref, it)) == 0) {
+	while (git_reference_next(&ref, it) == 0) {
 		git_object *obj = NULL;
 
 		if (git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) == 0) {
-			if (git_revwalk_push(walk, git_object_id(obj)) < 0)
-				ret = mp_error_git("cannot walk from '%s'", git_reference_name(ref));
-			tips++;
-		} else {
-			git_error_clear(); /* a ref to a tree or blob: not history */
+			tips = xgrow(tips, sizeof(*tips), ntips + 1, &atips);
+			tips[ntips++] = *git_object_id(obj);
 		}
+		git_error_clear(); /* a ref to a tree or blob, or a broken one: not history */
 		git_object_free(obj);
 		git_reference_free(ref);
 	}
-	if (!ret && git_revwalk_push_head(walk) == 0)
-		tips++;
+	if (git_revparse_single(&head, repo, "HEAD^{commit}") == 0) {
+		tips = xgrow(tips, sizeof(*tips), ntips + 1, &atips);
+		tips[ntips++] = *git_object_id(head);
+	}
 	git_error_clear();
-	if (ret || !tips)
+	if (!ntips)
 		goto cleanup; /* an empty repository has no history */
-	while (!ret && (rc = git_revwalk_next(&id, walk)) == 0) {
+	if ((ret = list_commits(&list, repo, tips, ntips, NULL, 0)) < 0)
+		goto cleanup;
+	for (size_t i = 0; i < list.nr && !ret; i++) {
 		git_commit *c = NULL;
 		git_tree *tree = NULL;
 
-		if (git_commit_lookup(&c, repo, &id) < 0 || git_commit_tree(&tree, c) < 0) {
-			ret = mp_error_git("cannot read commit %s", git_oid_tostr_s(&id));
+		if (git_commit_lookup(&c, repo, &list.ids[i]) < 0 || git_commit_tree(&tree, c) < 0) {
+			ret = mp_error_git("cannot read commit %s", git_oid_tostr_s(&list.ids[i]));
 			git_commit_free(c);
 			break;
 		}
 		h->commits = xgrow(h->commits, sizeof(*h->commits), h->ncommits + 1, &h->calloc);
-		h->commits[h->ncommits] = id;
+		h->commits[h->ncommits] = list.ids[i];
 		if (oidset_put(&trees, git_tree_id(tree), 0, NULL))
 			ret = walk_tree(h, repo, &trees, &blobs, tree, "", h->ncommits);
 		h->ncommits++;
 		git_tree_free(tree);
 		git_commit_free(c);
 	}
-	if (!ret && rc != GIT_ITEROVER)
-		ret = mp_error_git("cannot walk the history");
 cleanup:
+	git_object_free(head);
 	git_reference_iterator_free(it);
-	git_revwalk_free(walk);
+	free(tips);
+	free(list.ids);
 	oidset_release(&trees);
 	oidset_release(&blobs);
 	return ret;

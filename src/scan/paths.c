@@ -104,6 +104,16 @@ static int cmp_names(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* A directory is skipped whole when a glob allows it: "dir/" and two stars allow "dir/". */
+static int dir_allowed(const struct scan_engine *e, const char *dir)
+{
+	char *slash = xasprintf("%s/", dir);
+	int ret = scan_path_allowed(e, dir) || scan_path_allowed(e, slash);
+
+	free(slash);
+	return ret;
+}
+
 static int scan_dir(struct scan_engine *e, struct scan_report *r, const char *dir)
 {
 	struct strlist names = STRLIST_INIT;
@@ -126,7 +136,7 @@ static int scan_dir(struct scan_engine *e, struct scan_report *r, const char *di
 
 		if (lstat(path, &st) < 0)
 			scan_report_skip(r, path, 1, "cannot read (%s)", strerror(errno));
-		else if (S_ISDIR(st.st_mode) && !scan_path_allowed(e, path))
+		else if (S_ISDIR(st.st_mode) && !dir_allowed(e, path))
 			ret = scan_dir(e, r, path);
 		else if (S_ISDIR(st.st_mode))
 			scan_report_skip(r, path, 0, "allowed by scan.allow_paths");
