@@ -18,11 +18,13 @@
 #include "scan/internal.h"
 
 #include "error.h"
+#include "util/fs.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /* ---- a set of object ids, with a value ---- */
 
@@ -88,6 +90,178 @@ static void oidset_release(struct oidset *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/* ---- loose objects, read here ---- */
+
+/*
+ * libgit2 1.5 never returns from git_odb_read() on a truncated loose
+ * object (its inflate loop waits for input that never comes).  So blobs
+ * that are loose are read here with zlib, and a loose commit or tree is
+ * checked here before libgit2 reads it.
+ */
+enum { LOOSE_NONE = 0, LOOSE_READ = 1, LOOSE_DAMAGED = -1, LOOSE_TOO_BIG = -2 };
+
+static char *loose_path(git_repository *repo, const git_oid *id)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	const char *dir = git_repository_commondir(repo);
+	size_t n = strlen(dir);
+
+	git_oid_tostr(hex, sizeof(hex), id);
+	return xasprintf("%s%sobjects/%.2s/%s", dir, n && dir[n - 1] == '/' ? "" : "/", hex, hex + 2);
+}
+
+/*
+ * Read loose object `id`: LOOSE_READ with `*data` (malloc'd, `*len` bytes)
+ * and `*type`, LOOSE_NONE when it is not loose, LOOSE_DAMAGED, or
+ * LOOSE_TOO_BIG (`*len` set) when larger than `max`.  `data` may be NULL
+ * to only check it.
+ */
+static int loose_read(git_repository *repo, const git_oid *id, size_t max, git_object_t *type, char **data,
+		      size_t *len)
+{
+	char *path = loose_path(repo, id), *z = NULL, *out = NULL, head[64], *sp, *nul;
+	size_t zlen = 0, size, hlen, got;
+	z_stream zs;
+	int ret = LOOSE_DAMAGED, zr;
+
+	if (data)
+		*data = NULL;
+	if (fs_read_file(&z, &zlen, path) < 0) {
+		ret = fs_exists(path) ? LOOSE_DAMAGED : LOOSE_NONE;
+		mp_error_clear();
+		free(path);
+		return ret;
+	}
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit(&zs) != Z_OK)
+		goto cleanup;
+	zs.next_in = (unsigned char *)z;
+	zs.avail_in = (unsigned)zlen;
+	zs.next_out = (unsigned char *)head;
+	zs.avail_out = sizeof(head);
+	zr = inflate(&zs, Z_SYNC_FLUSH);
+	if (zr != Z_OK && zr != Z_STREAM_END)
+		goto end;
+	hlen = sizeof(head) - zs.avail_out;
+	nul = memchr(head, '\0', hlen);
+	sp = memchr(head, ' ', hlen);
+	if (!nul || !sp || sp > nul)
+		goto end;
+	*sp = '\0';
+	*type = git_object_string2type(head);
+	size = strtoull(sp + 1, NULL, 10);
+	if (*type == GIT_OBJECT_INVALID)
+		goto end;
+	if (len)
+		*len = size;
+	if (size > max) {
+		ret = LOOSE_TOO_BIG;
+		goto end;
+	}
+	out = xmalloc(size + 1);
+	got = hlen - (size_t)(nul + 1 - head);
+	if (got > size)
+		goto end;
+	memcpy(out, nul + 1, got);
+	while (zr != Z_STREAM_END) {
+		zs.next_out = (unsigned char *)out + got;
+		zs.avail_out = (unsigned)(size - got);
+		if (!zs.avail_in)
+			goto end; /* truncated */
+		zr = inflate(&zs, Z_SYNC_FLUSH);
+		if (zr != Z_OK && zr != Z_STREAM_END)
+			goto end;
+		got = size - zs.avail_out;
+		if (zr == Z_OK && !zs.avail_out && zs.avail_in) {
+			char extra;
+
+			zs.next_out = (unsigned char *)&extra;
+			zs.avail_out = 1;
+			zr = inflate(&zs, Z_SYNC_FLUSH);
+			if (zr != Z_STREAM_END || zs.avail_out != 1)
+				goto end; /* longer than its header says */
+		}
+	}
+	if (got != size)
+		goto end;
+	out[size] = '\0';
+	ret = LOOSE_READ;
+	if (data) {
+		*data = out;
+		out = NULL;
+	}
+end:
+	inflateEnd(&zs);
+cleanup:
+	free(out);
+	free(z);
+	free(path);
+	return ret;
+}
+
+/* Before libgit2 reads a commit or tree: 0, or MP_EGIT when it is loose and damaged. */
+static int check_loose(git_repository *repo, const git_oid *id)
+{
+	git_object_t type;
+
+	if (loose_read(repo, id, (size_t)-1, &type, NULL, NULL) == LOOSE_DAMAGED)
+		return mp_error_set(MP_EGIT, "object %s is damaged (run 'git fsck')", git_oid_tostr_s(id));
+	return 0;
+}
+
+/*
+ * A blob's bytes: from the loose file, else libgit2 (packed).  Returns 0
+ * with `*data` malloc'd (NULL when skipped and reported) or a negative
+ * error.  Larger than max_size, unreadable: reported in `r`.
+ */
+static int blob_read(char **data, size_t *len, git_repository *repo, struct scan_engine *e, struct scan_report *r,
+		     const git_oid *id, const char *path, const char *commit)
+{
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	git_object_t type;
+	char in[64] = "";
+	int rc;
+
+	*data = NULL;
+	*len = 0;
+	if (commit)
+		snprintf(in, sizeof(in), " in commit %.12s", commit);
+	rc = loose_read(repo, id, e->max_size, &type, data, len);
+	if (rc == LOOSE_NONE) {
+		if (git_repository_odb(&odb, repo) == 0 && git_odb_read_header(len, &type, odb, id) == 0 &&
+		    *len > e->max_size) {
+			rc = LOOSE_TOO_BIG;
+		} else if (odb && git_odb_read(&obj, odb, id) == 0) {
+			*len = git_odb_object_size(obj);
+			*data = xmalloc(*len + 1);
+			memcpy(*data, git_odb_object_data(obj), *len);
+			(*data)[*len] = '\0';
+			rc = LOOSE_READ;
+		} else {
+			const git_error *err = git_error_last();
+
+			scan_report_skip(r, path, 1, "cannot read blob %s%s (%s)", git_oid_tostr_s(id), in,
+					 err && err->message ? err->message : "?");
+			r->corrupt++;
+			rc = LOOSE_NONE;
+		}
+		git_odb_object_free(obj);
+		git_odb_free(odb);
+	} else if (rc == LOOSE_DAMAGED) {
+		scan_report_skip(r, path, 1, "cannot read blob %s%s (damaged object file)", git_oid_tostr_s(id), in);
+		r->corrupt++;
+	}
+	if (rc == LOOSE_TOO_BIG)
+		scan_report_skip(r, path, 1, "larger than scan.max_size (%zu bytes, blob %.12s%s)", e->max_size,
+				 git_oid_tostr_s(id), in);
+	if (rc != LOOSE_READ) {
+		free(*data);
+		*data = NULL;
+	}
+	return 0;
+}
+
 /* ---- one blob, or the added lines of one file ---- */
 
 struct added {
@@ -96,61 +270,28 @@ struct added {
 	struct oidset seen_blobs; /* files added whole: each blob once */
 };
 
-/* Read a blob for scanning: 0 with `*out` (or NULL when skipped and reported). */
-static int read_blob(git_blob **out, git_repository *repo, struct scan_engine *e, struct scan_report *r,
-		     const git_oid *id, const char *path)
-{
-	git_odb *odb = NULL;
-	size_t size = 0;
-	git_object_t type;
-	char hex[GIT_OID_HEXSZ + 1];
-
-	*out = NULL;
-	git_oid_tostr(hex, sizeof(hex), id);
-	if (git_repository_odb(&odb, repo) == 0 && git_odb_read_header(&size, &type, odb, id) == 0 &&
-	    size > e->max_size) {
-		git_odb_free(odb);
-		scan_report_skip(r, path, 1, "larger than scan.max_size (%zu bytes, blob %.12s)", e->max_size, hex);
-		return 0;
-	}
-	git_odb_free(odb);
-	if (git_blob_lookup(out, repo, id) < 0) {
-		const git_error *err = git_error_last();
-
-		scan_report_skip(r, path, 1, "cannot read blob %s (%s)", hex, err && err->message ? err->message : "?");
-		r->corrupt++;
-		return 0;
-	}
-	if (git_blob_rawsize(*out) > (git_object_size_t)e->max_size) {
-		scan_report_skip(r, path, 1, "larger than scan.max_size (%zu bytes)", e->max_size);
-		git_blob_free(*out);
-		*out = NULL;
-	} else if (scan_is_binary(git_blob_rawcontent(*out), (size_t)git_blob_rawsize(*out))) {
-		scan_report_skip(r, path, 0, "binary file");
-		git_blob_free(*out);
-		*out = NULL;
-	}
-	return 0;
-}
-
 static int scan_whole_blob(struct added *a, struct scan_report *r, const git_oid *id, const char *path,
 			   const char *commit)
 {
 	struct scan_engine *e = a->ctx->e;
 	struct scan_source src = { path, commit, NULL, 0 };
-	git_blob *blob = NULL;
+	char *data;
+	size_t len;
 	int ret;
 
 	if (!oidset_put(&a->seen_blobs, id, 0, NULL))
 		return 0;
-	if ((ret = read_blob(&blob, a->repo, e, r, id, path)) < 0 || !blob)
+	if ((ret = blob_read(&data, &len, a->repo, e, r, id, path, commit)) < 0 || !data)
 		return ret;
-	r->files++;
 	r->blobs++;
-	r->bytes += (size_t)git_blob_rawsize(blob);
-	ret = scan_ctx_scan(a->ctx, r, &src, git_blob_rawcontent(blob), (size_t)git_blob_rawsize(blob), 0,
-			    (size_t)git_blob_rawsize(blob));
-	git_blob_free(blob);
+	if (scan_is_binary(data, len)) {
+		scan_report_skip(r, path, 0, "binary file");
+	} else {
+		r->files++;
+		r->bytes += len;
+		ret = scan_ctx_scan(a->ctx, r, &src, data, len, 0, len);
+	}
+	free(data);
 	return ret;
 }
 
@@ -166,17 +307,16 @@ static void lineset_release(struct lineset *l)
 }
 
 /* The line numbers of `new` that are not in `old` (`old` may be NULL). */
-static int added_lines(struct lineset *out, git_blob *old, git_blob *new)
+static int added_lines(struct lineset *out, const char *old, size_t old_len, const char *new, size_t new_len)
 {
 	git_diff_options opts;
 	git_patch *patch = NULL;
 	size_t nh;
-	int ret;
 
 	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
 	opts.context_lines = 0;
 	opts.flags = GIT_DIFF_FORCE_TEXT;
-	if ((ret = git_patch_from_blobs(&patch, old, NULL, new, NULL, &opts)) < 0)
+	if (git_patch_from_buffers(&patch, old, old ? old_len : 0, NULL, new, new_len, NULL, &opts) < 0)
 		return mp_error_git("cannot diff");
 	nh = git_patch_num_hunks(patch);
 	for (size_t h = 0; h < nh; h++) {
@@ -213,11 +353,11 @@ static void lineset_intersect(struct lineset *a, const struct lineset *b)
 	a->nr = k;
 }
 
-/* Scan the lines `lines` of `blob`, reporting the file's own line numbers. */
-static int scan_lines(struct added *a, struct scan_report *r, git_blob *blob, const struct lineset *lines,
-		      const char *path, const char *commit)
+/* Scan the lines `lines` of `data`, reporting the file's own line numbers. */
+static int scan_lines(struct added *a, struct scan_report *r, const char *data, size_t len,
+		      const struct lineset *lines, const char *path, const char *commit)
 {
-	const char *p = git_blob_rawcontent(blob), *end = p + git_blob_rawsize(blob);
+	const char *p = data, *end = data + len;
 	struct strbuf buf = STRBUF_INIT;
 	size_t *map = xmalloc((lines->nr + 1) * sizeof(*map)), nmap = 0, lineno = 1, k = 0;
 	struct scan_source src = { path, commit, map, 0 };
@@ -245,12 +385,13 @@ static int scan_lines(struct added *a, struct scan_report *r, git_blob *blob, co
 	return ret;
 }
 
-/* A file changed by a commit: `old` may be NULL (added); `others` are a merge's other parents. */
+/* A file changed by a commit: `old_id` may be NULL (added); `others` are a merge's other parents. */
 static int scan_change(struct added *a, struct scan_report *r, const git_oid *old_id, const git_oid *new_id,
 		       const char *path, const char *commit, git_tree **others, size_t nothers)
 {
 	struct scan_engine *e = a->ctx->e;
-	git_blob *old = NULL, *new = NULL;
+	char *old = NULL, *new = NULL;
+	size_t old_len = 0, new_len = 0;
 	struct lineset lines = { 0 };
 	int ret = 0;
 
@@ -260,22 +401,33 @@ static int scan_change(struct added *a, struct scan_report *r, const git_oid *ol
 	}
 	if (!old_id && !nothers)
 		return scan_whole_blob(a, r, new_id, path, commit);
-	if ((ret = read_blob(&new, a->repo, e, r, new_id, path)) < 0 || !new)
+	if ((ret = blob_read(&new, &new_len, a->repo, e, r, new_id, path, commit)) < 0 || !new)
 		return ret;
-	if (old_id && git_blob_lookup(&old, a->repo, old_id) < 0) {
-		char hex[GIT_OID_HEXSZ + 1];
-
-		git_oid_tostr(hex, sizeof(hex), old_id);
-		scan_report_skip(r, path, 1, "cannot read blob %s", hex);
-		r->corrupt++;
+	if (scan_is_binary(new, new_len)) {
+		scan_report_skip(r, path, 0, "binary file");
 		goto cleanup;
 	}
-	if ((ret = added_lines(&lines, old, new)) < 0)
+	if (old_id) {
+		struct scan_report ignore = SCAN_REPORT_INIT;
+
+		blob_read(&old, &old_len, a->repo, e, &ignore, old_id, path, commit);
+		if (!old) {
+			/* the old side unreadable or huge: every line counts as added */
+			r->corrupt += ignore.corrupt;
+			for (size_t i = 0; i < ignore.skipped.nr; i++)
+				strlist_push(&r->skipped, ignore.skipped.items[i]);
+			r->unscanned += ignore.unscanned;
+		}
+		scan_report_release(&ignore);
+	}
+	if ((ret = added_lines(&lines, old, old_len, new, new_len)) < 0)
 		goto cleanup;
 	for (size_t i = 0; i < nothers && lines.nr; i++) {
 		git_tree_entry *te = NULL;
-		git_blob *ob = NULL;
+		struct scan_report ignore = SCAN_REPORT_INIT;
 		struct lineset other = { 0 };
+		char *ob = NULL;
+		size_t ob_len = 0;
 
 		if (git_tree_entry_bypath(&te, others[i], path) < 0) {
 			git_error_clear();
@@ -283,21 +435,23 @@ static int scan_change(struct added *a, struct scan_report *r, const git_oid *ol
 		}
 		if (!git_oid_cmp(git_tree_entry_id(te), new_id)) {
 			lines.nr = 0;
-		} else if (git_blob_lookup(&ob, a->repo, git_tree_entry_id(te)) == 0 &&
-			   added_lines(&other, ob, new) == 0) {
+		} else if (blob_read(&ob, &ob_len, a->repo, e, &ignore, git_tree_entry_id(te), path, commit) == 0 && ob &&
+			   added_lines(&other, ob, ob_len, new, new_len) == 0) {
 			lineset_intersect(&lines, &other);
 		}
-		git_blob_free(ob);
+		free(ob);
+		scan_report_release(&ignore);
 		lineset_release(&other);
 		git_tree_entry_free(te);
 	}
 	r->files++;
+	r->blobs++;
 	if (lines.nr)
-		ret = scan_lines(a, r, new, &lines, path, commit);
+		ret = scan_lines(a, r, new, new_len, &lines, path, commit);
 cleanup:
 	lineset_release(&lines);
-	git_blob_free(old);
-	git_blob_free(new);
+	free(old);
+	free(new);
 	return ret;
 }
 
@@ -394,6 +548,19 @@ static int scan_one_commit(struct added *a, struct scan_report *r, git_commit *c
 
 	git_oid_tostr(hex, sizeof(hex), git_commit_id(c));
 	r->commits++;
+	if ((ret = check_loose(git_commit_owner(c), git_commit_tree_id(c))) < 0)
+		goto cleanup;
+	for (unsigned i = 0; i < np; i++) {
+		git_odb *odb = NULL;
+		const git_oid *pid = git_commit_parent_id(c, i);
+		int have = git_repository_odb(&odb, git_commit_owner(c)) == 0 && git_odb_exists(odb, pid);
+
+		git_odb_free(odb);
+		if (!have)
+			continue;
+		if ((ret = check_loose(git_commit_owner(c), pid)) < 0)
+			goto cleanup;
+	}
 	if (git_commit_tree(&tree, c) < 0) {
 		ret = mp_error_git("cannot read the tree of commit %s", hex);
 		goto cleanup;
@@ -442,113 +609,174 @@ struct commit_list {
 	size_t nr, alloc;
 };
 
+/* A max-heap of commits by date, for the walk. */
 struct dated {
 	git_oid id;
 	git_time_t time;
 	size_t seq;
 };
 
-static int cmp_dated(const void *a, const void *b)
-{
-	const struct dated *x = a, *y = b;
+struct heap {
+	struct dated *v;
+	size_t nr, alloc;
+};
 
-	if (x->time != y->time)
-		return x->time < y->time ? -1 : 1;
-	return x->seq < y->seq ? 1 : x->seq > y->seq ? -1 : 0; /* found later = older */
+static int later(const struct dated *x, const struct dated *y)
+{
+	return x->time != y->time ? x->time > y->time : x->seq < y->seq;
 }
 
-/* Mark everything reachable from `tips` in `seen`; with `out`, list what was not seen before. */
-static int reach(git_repository *repo, const git_oid *tips, size_t ntips, struct oidset *seen, struct dated **out,
-		 size_t *nout, size_t *aout)
+static void heap_push(struct heap *h, struct dated d)
 {
-	git_oid *queue = NULL;
-	size_t qn = 0, qa = 0;
-	git_odb *odb = NULL;
-	int ret = 0;
+	size_t i;
 
-	if (git_repository_odb(&odb, repo) < 0)
-		return mp_error_git("cannot open the object database");
-	for (size_t i = 0; i < ntips; i++)
-		if (oidset_put(seen, &tips[i], 0, NULL)) {
-			queue = xgrow(queue, sizeof(*queue), qn + 1, &qa);
-			queue[qn++] = tips[i];
-		}
-	while (qn && !ret) {
-		git_oid id = queue[--qn];
-		git_commit *c = NULL;
+	h->v = xgrow(h->v, sizeof(*h->v), h->nr + 1, &h->alloc);
+	i = h->nr++;
+	h->v[i] = d;
+	while (i && later(&h->v[i], &h->v[(i - 1) / 2])) {
+		struct dated t = h->v[i];
 
-		if (git_commit_lookup(&c, repo, &id) < 0) {
-			ret = mp_error_git("cannot read commit %s", git_oid_tostr_s(&id));
-			break;
-		}
-		if (out) {
-			*out = xgrow(*out, sizeof(**out), *nout + 1, aout);
-			(*out)[*nout] = (struct dated){ id, git_commit_time(c), *nout };
-			(*nout)++;
-		}
-		for (unsigned i = 0; i < git_commit_parentcount(c); i++) {
-			const git_oid *p = git_commit_parent_id(c, i);
-
-			if (!git_odb_exists(odb, p))
-				continue; /* beyond a shallow clone's boundary */
-			if (oidset_put(seen, p, 0, NULL)) {
-				queue = xgrow(queue, sizeof(*queue), qn + 1, &qa);
-				queue[qn++] = *p;
-			}
-		}
-		git_commit_free(c);
+		h->v[i] = h->v[(i - 1) / 2];
+		h->v[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
 	}
-	free(queue);
-	git_odb_free(odb);
-	return ret;
+}
+
+static struct dated heap_pop(struct heap *h)
+{
+	struct dated top = h->v[0];
+	size_t i = 0;
+
+	h->v[0] = h->v[--h->nr];
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < h->nr && later(&h->v[l], &h->v[m]))
+			m = l;
+		if (r < h->nr && later(&h->v[r], &h->v[m]))
+			m = r;
+		if (m == i)
+			break;
+		struct dated t = h->v[i];
+
+		h->v[i] = h->v[m];
+		h->v[m] = t;
+		i = m;
+	}
+	return top;
+}
+
+#define SEEN 1
+#define HIDDEN 2
+#define LISTED 4
+
+struct walk {
+	git_repository *repo;
+	git_odb *odb;
+	struct oidset flags; /* value: SEEN | HIDDEN | LISTED */
+	struct heap queue;
+	size_t seq, hidden_queued;
+};
+
+static unsigned *walk_flags(struct walk *w, const git_oid *id)
+{
+	size_t old = 0;
+
+	if (oidset_put(&w->flags, id, 0, &old))
+		return NULL;
+	/* found: find its slot again to update in place */
+	for (size_t i = oid_hash(id) & (w->flags.cap - 1);; i = (i + 1) & (w->flags.cap - 1))
+		if (w->flags.used[i] && !git_oid_cmp(&w->flags.keys[i], id))
+			return (unsigned *)&w->flags.vals[i];
+}
+
+/* Queue `id` (once), hidden or not; a missing parent (shallow clone) is skipped. */
+static int walk_add(struct walk *w, const git_oid *id, int hidden)
+{
+	git_commit *c = NULL;
+	unsigned *f;
+	int ret;
+
+	if ((f = walk_flags(w, id))) {
+		/* seen: a hidden mark spreads to it when it had none */
+		if (hidden && !(*f & HIDDEN)) {
+			*f |= HIDDEN;
+			if (*f & LISTED)
+				return 0; /* already walked past: filtered at the end */
+		}
+		return 0;
+	}
+	if (!git_odb_exists(w->odb, id)) {
+		git_error_clear();
+		return 0;
+	}
+	if ((ret = check_loose(w->repo, id)) < 0)
+		return ret;
+	if (git_commit_lookup(&c, w->repo, id) < 0)
+		return mp_error_git("cannot read commit %s", git_oid_tostr_s(id));
+	f = walk_flags(w, id);
+	*f = SEEN | (hidden ? HIDDEN : 0);
+	heap_push(&w->queue, (struct dated){ *id, git_commit_time(c), w->seq++ });
+	git_commit_free(c);
+	return 0;
 }
 
 /*
  * The commits reachable from `include` and from none of `exclude`, oldest
- * first.  libgit2's walk when the repository is complete; in a shallow
- * clone (where libgit2 1.5's walk fails at the boundary) our own, ordered
- * by commit time.
+ * first.  Our own walk, newest first by commit date like git's: libgit2
+ * 1.5's fails at a shallow clone's boundary and reads objects unchecked.
+ * It stops when only hidden commits are left.
  */
 static int list_commits(struct commit_list *out, git_repository *repo, const git_oid *include, size_t ninclude,
 			const git_oid *exclude, size_t nexclude)
 {
-	git_revwalk *walk = NULL;
-	git_oid id;
-	int ret = 0, rc = 0;
+	struct walk w;
+	struct commit_list listed = { 0 };
+	int ret = 0;
 
-	if (git_repository_is_shallow(repo)) {
-		struct oidset seen = { 0 };
-		struct dated *d = NULL;
-		size_t nd = 0, ad = 0;
-
-		ret = reach(repo, exclude, nexclude, &seen, NULL, NULL, NULL);
-		if (!ret)
-			ret = reach(repo, include, ninclude, &seen, &d, &nd, &ad);
-		qsort(d, nd, sizeof(*d), cmp_dated);
-		for (size_t i = 0; i < nd && !ret; i++) {
-			out->ids = xgrow(out->ids, sizeof(*out->ids), out->nr + 1, &out->alloc);
-			out->ids[out->nr++] = d[i].id;
-		}
-		free(d);
-		oidset_release(&seen);
-		return ret;
-	}
-	if (git_revwalk_new(&walk, repo) < 0)
-		return mp_error_git("cannot walk the history");
-	git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE);
-	for (size_t i = 0; i < ninclude && !ret; i++)
-		if (git_revwalk_push(walk, &include[i]) < 0)
-			ret = mp_error_git("cannot walk from %s", git_oid_tostr_s(&include[i]));
+	memset(&w, 0, sizeof(w));
+	w.repo = repo;
+	if (git_repository_odb(&w.odb, repo) < 0)
+		return mp_error_git("cannot open the object database");
 	for (size_t i = 0; i < nexclude && !ret; i++)
-		if (git_revwalk_hide(walk, &exclude[i]) < 0)
-			ret = mp_error_git("cannot walk from %s", git_oid_tostr_s(&exclude[i]));
-	while (!ret && (rc = git_revwalk_next(&id, walk)) == 0) {
-		out->ids = xgrow(out->ids, sizeof(*out->ids), out->nr + 1, &out->alloc);
-		out->ids[out->nr++] = id;
+		ret = walk_add(&w, &exclude[i], 1);
+	for (size_t i = 0; i < ninclude && !ret; i++)
+		ret = walk_add(&w, &include[i], 0);
+	while (!ret && w.queue.nr) {
+		struct dated d = heap_pop(&w.queue);
+		unsigned *f = walk_flags(&w, &d.id);
+		int hidden = (*f & HIDDEN) != 0;
+		git_commit *c = NULL;
+		size_t visible = 0;
+
+		if (git_commit_lookup(&c, repo, &d.id) < 0) {
+			ret = mp_error_git("cannot read commit %s", git_oid_tostr_s(&d.id));
+			break;
+		}
+		if (!hidden) {
+			*f |= LISTED;
+			listed.ids = xgrow(listed.ids, sizeof(*listed.ids), listed.nr + 1, &listed.alloc);
+			listed.ids[listed.nr++] = d.id;
+		}
+		for (unsigned i = 0; i < git_commit_parentcount(c) && !ret; i++)
+			ret = walk_add(&w, git_commit_parent_id(c, i), hidden);
+		git_commit_free(c);
+		/* stop when every queued commit is hidden */
+		for (size_t i = 0; i < w.queue.nr && !visible; i++)
+			visible = !(*walk_flags(&w, &w.queue.v[i].id) & HIDDEN);
+		if (!visible && nexclude)
+			break;
 	}
-	if (!ret && rc != GIT_ITEROVER)
-		ret = mp_error_git("cannot walk the history");
-	git_revwalk_free(walk);
+	/* oldest first, without what turned out hidden (clock skew) */
+	for (size_t i = listed.nr; i-- > 0 && !ret;)
+		if (!(*walk_flags(&w, &listed.ids[i]) & HIDDEN)) {
+			out->ids = xgrow(out->ids, sizeof(*out->ids), out->nr + 1, &out->alloc);
+			out->ids[out->nr++] = listed.ids[i];
+		}
+	free(listed.ids);
+	free(w.queue.v);
+	oidset_release(&w.flags);
+	git_odb_free(w.odb);
 	return ret;
 }
 
@@ -675,6 +903,8 @@ static int walk_tree(struct history *h, git_repository *repo, struct oidset *tre
 
 			if (!oidset_put(trees, id, 0, NULL))
 				continue;
+			if ((ret = check_loose(repo, id)) < 0)
+				return ret;
 			if (git_tree_lookup(&sub, repo, id) < 0)
 				return mp_error_git("cannot read tree %s", git_oid_tostr_s(id));
 			path = *prefix ? xasprintf("%s/%s", prefix, git_tree_entry_name(te))
@@ -726,8 +956,10 @@ static int collect_blobs(struct history *h, git_repository *repo)
 		git_commit *c = NULL;
 		git_tree *tree = NULL;
 
-		if (git_commit_lookup(&c, repo, &list.ids[i]) < 0 || git_commit_tree(&tree, c) < 0) {
-			ret = mp_error_git("cannot read commit %s", git_oid_tostr_s(&list.ids[i]));
+		if (git_commit_lookup(&c, repo, &list.ids[i]) < 0 || (ret = check_loose(repo, git_commit_tree_id(c))) < 0 ||
+		    git_commit_tree(&tree, c) < 0) {
+			if (!ret)
+				ret = mp_error_git("cannot read commit %s", git_oid_tostr_s(&list.ids[i]));
 			git_commit_free(c);
 			break;
 		}
@@ -757,9 +989,8 @@ static void *worker_main(void *arg)
 	struct history *h = w->h;
 	struct scan_ctx *ctx = NULL;
 	git_repository *repo = NULL;
-	git_odb *odb = NULL;
 
-	if (git_repository_open_bare(&repo, h->gitdir) < 0 || git_repository_odb(&odb, repo) < 0) {
+	if (git_repository_open_bare(&repo, h->gitdir) < 0) {
 		w->ret = mp_error_git("cannot open the repository");
 		goto done;
 	}
@@ -772,40 +1003,27 @@ static void *worker_main(void *arg)
 			break;
 		for (size_t j = start; j < start + BATCH && j < h->nr && !w->ret; j++) {
 			struct blob_job *job = &h->jobs[j];
-			git_odb_object *obj = NULL;
 			size_t size = 0, before = w->r.nr;
-			git_object_t type;
 			char commit[GIT_OID_HEXSZ + 1];
 			struct scan_source src = { job->path, commit, NULL, 0 };
-			const char *data;
+			char *data = NULL;
 
 			git_oid_tostr(commit, sizeof(commit), &h->commits[job->commit]);
-			if (git_odb_read_header(&size, &type, odb, &job->id) == 0 && size > h->e->max_size) {
-				scan_report_skip(&w->r, job->path, 1, "larger than scan.max_size (%zu bytes, commit %.12s)",
-						 h->e->max_size, commit);
+			if (scan_path_allowed(h->e, job->path)) {
+				scan_report_skip(&w->r, job->path, 0, "allowed by scan.allow_paths");
 				continue;
 			}
-			if (git_odb_read(&obj, odb, &job->id) < 0) {
-				const git_error *err = git_error_last();
-
-				scan_report_skip(&w->r, job->path, 1, "cannot read blob %s in commit %.12s (%s)",
-						 git_oid_tostr_s(&job->id), commit, err && err->message ? err->message : "?");
-				w->r.corrupt++;
+			if ((w->ret = blob_read(&data, &size, repo, h->e, &w->r, &job->id, job->path, commit)) < 0 || !data)
 				continue;
-			}
-			data = git_odb_object_data(obj);
-			size = git_odb_object_size(obj);
 			w->r.blobs++;
 			if (scan_is_binary(data, size)) {
 				scan_report_skip(&w->r, job->path, 0, "binary file");
-			} else if (scan_path_allowed(h->e, job->path)) {
-				scan_report_skip(&w->r, job->path, 0, "allowed by scan.allow_paths");
 			} else {
 				w->r.files++;
 				w->r.bytes += size;
 				w->ret = scan_ctx_scan(ctx, &w->r, &src, data, size, 0, size);
 			}
-			git_odb_object_free(obj);
+			free(data);
 			w->finding_job = xgrow(w->finding_job, sizeof(*w->finding_job), w->r.nr + 1, &w->fj_alloc);
 			for (size_t k = before; k < w->r.nr; k++)
 				w->finding_job[k] = j;
@@ -821,7 +1039,6 @@ done:
 	if (w->ret < 0)
 		snprintf(w->err, sizeof(w->err), "%s", mp_error_last());
 	scan_ctx_free(ctx);
-	git_odb_free(odb);
 	git_repository_free(repo);
 	return NULL;
 }
