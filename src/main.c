@@ -9,6 +9,7 @@
 #include "cli/cmd.h"
 #include "cli/opt.h"
 #include "error.h"
+#include "net/outbox.h"
 #include "util/fs.h"
 
 #include <git2.h>
@@ -69,6 +70,23 @@ int cmd_version(int argc, const char **argv, struct cmd_ctx *ctx)
 	git_libgit2_version(&major, &minor, &rev);
 	printf("git-meshpush version %s (libgit2 %d.%d.%d)\n", MP_VERSION, major, minor, rev);
 	return 0;
+}
+
+/*
+ * Whether this run first delivers what waits in the outbox: every command
+ * with a configuration but the outbox's own, config, and the hooks that
+ * must stay instant or run on the central repository.
+ */
+static int wants_autoflush(const struct cmd *cmd, int argc, const char **argv)
+{
+	if (!(cmd->needs & NEED_CONFIG) || !strcmp(cmd->name, "outbox") || !strcmp(cmd->name, "config"))
+		return 0;
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return 0;
+	if (!strcmp(cmd->name, "hook"))
+		return argc > 1 && strcmp(argv[1], "pre-commit") && strcmp(argv[1], "pre-receive");
+	return 1;
 }
 
 /* Load .meshpush.ini from the work tree, or from HEAD in a bare repository. */
@@ -237,6 +255,8 @@ int main(int argc, const char **argv)
 		ret = MP_EXIT_USAGE;
 		goto cleanup_git;
 	}
+	if (wants_autoflush(cmd, argc - i, argv + i))
+		outbox_autoflush(&ctx.cfg, ctx.gitdir);
 	ret = cmd->fn(argc - i, argv + i, &ctx);
 
 cleanup_git:
