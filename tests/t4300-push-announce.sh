@@ -78,4 +78,17 @@ test_expect_success 'receiver down, announce_failure = block: the push is refuse
 	test_grep "the outbox is empty" out
 '
 
+test_expect_success 'no agent configured: queue warns and pushes, block refuses' '
+	git -C mesh meshpush outbox flush >/dev/null 2>&1;
+	printf "[mesh]\nproduction = main\n" >mesh/.meshpush.ini &&
+	git -C mesh commit -qam "no agents" &&
+	test_commit -C mesh "g" shared/voltagent/g.js &&
+	git -C mesh push -q origin main 2>err &&
+	test_grep "warning: this push was not announced: no agent is configured" err &&
+	test_grep "\"outcome\":\"not-announced\"" mesh/.git/meshpush/journal.jsonl &&
+	test_commit -C mesh "h" shared/voltagent/h.js &&
+	test_must_fail env MESHPUSH_MESH_ANNOUNCE_FAILURE=block git -C mesh push -q origin main 2>err &&
+	test_grep "the push is refused: it cannot be announced" err
+'
+
 test_done

@@ -15,6 +15,7 @@
 #include "hooks/push.h"
 
 #include "error.h"
+#include "journal/journal.h"
 #include "net/announce.h"
 #include "net/push_announce.h"
 
@@ -330,7 +331,27 @@ int push_announce(const struct config *cfg, git_repository *repo, const char *gi
 		goto cleanup;
 	}
 	if (rc != MP_ENET) {
-		ret = mp_error_set(rc, "the push is refused: it must be announced and cannot be: %s", mp_error_last());
+		/* nothing could even be queued: a configuration that cannot announce */
+		char *why = xstrdup(mp_error_last());
+
+		if (block) {
+			ret = mp_error_set(rc, "the push is refused: it cannot be announced ([mesh] announce_failure = block): %s",
+					   why);
+		} else {
+			json_t *f = json_object();
+
+			fprintf(stderr, "warning: this push was not announced: %s\n", why);
+			fprintf(stderr, "hint: 'git meshpush agents' shows the mesh; 'git meshpush announce' can announce it by hand\n");
+			json_object_set_new(f, "kind", json_string("push"));
+			json_object_set_new(f, "outcome", json_string("not-announced"));
+			json_object_set_new(f, "problem", json_string(why));
+			if (gitdir)
+				journal_append(gitdir, "announce", f);
+			json_decref(f);
+			mp_error_clear();
+			ret = 0;
+		}
+		free(why);
 		goto cleanup;
 	}
 	for (size_t i = 0; i < res.problems.nr; i++)
