@@ -9,12 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__has_include)
-#if __has_include("net/outbox.h")
 #include "net/outbox.h"
-#define HAVE_OUTBOX 1
-#endif
-#endif
 
 /* The last pushes made from here, with the confirmations that came back (src/push/). */
 static void print_pushes(const char *gitdir)
@@ -45,7 +40,6 @@ cleanup:
 /* The confirmations (and other announcements) waiting in the outbox. */
 static void print_outbox(void)
 {
-#ifdef HAVE_OUTBOX
 	struct outbox_entry *entries = NULL;
 	struct strlist damaged = STRLIST_INIT;
 	size_t n = 0;
@@ -71,9 +65,6 @@ static void print_outbox(void)
 		printf("  %zu damaged entr%s (git meshpush outbox list)\n", damaged.nr, damaged.nr == 1 ? "y" : "ies");
 	outbox_entries_free(entries, n);
 	strlist_release(&damaged);
-#else
-	puts("outbox: (this build has no announcement module)");
-#endif
 }
 
 int cmd_status(int argc, const char **argv, struct cmd_ctx *ctx)

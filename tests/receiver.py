@@ -22,7 +22,7 @@ Serve (in the background; tests/lib.sh's start_receiver does this):
   --max-bytes N     answer 413 above N bytes of body (default 262144, 256 KiB)
 
 Every request is one JSON line in the log:
-  {"time": 1700000000.123, "method": "POST", "path": "/hooks/agent",
+  {"time": 1700000000.123 (when it arrived), "method": "POST", "path": "/hooks/agent",
    "headers": {"authorization": "...", ...} (names lowercased),
    "body": {...} (the JSON body, or null), "raw": "..." (when not JSON),
    "bytes": 123, "status": 200, "replay": false, "signature": "ok"|"bad"|"missing"|null}
@@ -113,6 +113,7 @@ class Gateway:
         self.lock = threading.Lock()
         self.seen = {}  # Idempotency-Key -> (status, body)
         self.runs = 0
+        self.log = None
 
     def next_status(self):
         with self.lock:
@@ -123,9 +124,10 @@ class Gateway:
     def record(self, entry):
         line = json.dumps(entry, ensure_ascii=False, sort_keys=True) + "\n"
         with self.lock:
-            with open(self.args.log, "a", encoding="utf-8") as f:
-                f.write(line)
-                f.flush()
+            if self.log is None:
+                self.log = open(self.args.log, "a", encoding="utf-8")
+            self.log.write(line)
+            self.log.flush()
 
     def retry_after(self):
         ra = self.args.retry_after
@@ -175,13 +177,15 @@ def make_handler(gw):
                 time.sleep(gw.args.delay_ms / 1000.0)
 
         def do_HEAD(self):
+            e = self.entry(b"")
             self.delay()
-            gw.record(dict(self.entry(b""), status=405))
+            gw.record(dict(e, status=405))
             self.answer(405, None, {"Allow": "POST"}, head=True)
 
         def do_GET(self):
+            e = self.entry(b"")
             self.delay()
-            gw.record(dict(self.entry(b""), status=405))
+            gw.record(dict(e, status=405))
             self.answer(405, {"ok": False, "error": "method not allowed"}, {"Allow": "POST"})
 
         def do_POST(self):

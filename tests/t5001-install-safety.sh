@@ -109,6 +109,20 @@ test_expect_success 'a failed version is held: not retried until upstream change
 	test_grep -v "verify failed" st
 '
 
+test_expect_success 'a broken version already in place (an install killed before verifying it) is replaced by the previous one' '
+	cp "$WS/one.txt" one-good &&
+	echo "one broken again" >pub/shared/voltagent/one.txt &&
+	git -C pub add -A && git -C pub commit -q -m "broken again" && git -C pub push -q &&
+	git -C agent -c core.hooksPath=/nonexistent pull -q --ff-only &&
+	cp pub/shared/voltagent/one.txt "$WS/one.txt" &&
+	test_expect_code 1 git -C agent meshpush install >out &&
+	test_grep "FAILED    one.txt" out &&
+	test_cmp one-good "$WS/one.txt" &&
+	echo "one broken again" >expect &&
+	test_cmp expect "$STATE/backups/$(last_id)/.failed/voltagent/one.txt" &&
+	echo "one fixed" >pub/shared/voltagent/one.txt && sync_agent "fixed again"
+'
+
 test_expect_success 'a folder in the way is not deleted: reported, skipped, exit 1' '
 	mkdir -p "$WS/dir.txt" && echo mine >"$WS/dir.txt/keep" &&
 	echo file >pub/shared/voltagent/dir.txt &&
@@ -141,6 +155,28 @@ test_expect_success 'symbolic links in the repository: inside installed, outside
 	sync_agent "no bad links"
 '
 
+test_expect_success 'paths that escape (a crafted tree with "..", ".git") are refused' '
+	oid=$(echo evil | git -C agent hash-object -w --stdin) &&
+	up=$(printf "100644 blob %s\tx\n" $oid | git -C agent mktree) &&
+	sub=$(printf "100644 blob %s\t..\n040000 tree %s\t..\n100644 blob %s\tcrafted-ok.txt\n100644 blob %s\t.git\n" \
+		$oid $up $oid $oid | git -C agent mktree) &&
+	shared=$(printf "040000 tree %s\tvoltagent\n" $sub | git -C agent mktree) &&
+	cfg=$(git -C agent rev-parse HEAD:.meshpush.ini) &&
+	root=$(printf "100644 blob %s\t.meshpush.ini\n040000 tree %s\tshared\n" $cfg $shared | git -C agent mktree) &&
+	c=$(git -C agent commit-tree -m crafted -p HEAD $root) &&
+	git -C agent update-ref refs/heads/crafted $c &&
+	git -C agent symbolic-ref HEAD refs/heads/crafted &&
+	test_expect_code 1 git -C agent meshpush install >out;
+	git -C agent symbolic-ref HEAD refs/heads/main &&
+	test_grep "skipped   \.\.  refused: the path .\.\.. escapes" out &&
+	test_grep "skipped   \.\./x  refused: the path .\.\./x. escapes" out &&
+	test_grep "skipped   \.git  refused" out &&
+	test_grep "added     crafted-ok.txt" out &&
+	test_must_fail test -e "$HOME/ws/x" &&
+	test_must_fail test -f "$WS/.git" &&
+	git -C agent meshpush install --force >out
+'
+
 test_expect_success 'a folder of the target that became a link is not followed' '
 	mkdir -p elsewhere &&
 	rm -rf "$WS/sub" && ln -s "$TRASH/elsewhere" "$WS/sub" &&
@@ -159,6 +195,16 @@ test_expect_success 'the target folder turned into a link elsewhere is refused' 
 	test_must_fail test -e evil/three.txt &&
 	rm "$WS" && mv "$HOME/ws/real" "$WS" &&
 	git -C agent meshpush install >out && test -e "$WS/three.txt"
+'
+
+test_expect_success 'a target that is a link at its first install is followed, and recorded' '
+	mkdir -p realws && ln -s "$TRASH/realws" "$HOME/linked" &&
+	git -C agent meshpush -c install.linked.to=~/linked install --mapping linked >out &&
+	test_grep "added     one.txt" out &&
+	test_cmp pub/shared/voltagent/one.txt realws/one.txt &&
+	grep -l "\"realpath\": \"$TRASH/realws\"" "$STATE"/manifests/linked-*.json &&
+	git -C agent meshpush -c install.linked.to=~/linked install --mapping linked >out &&
+	echo "linked: up to date" >expect && test_cmp expect out
 '
 
 test_expect_success 'hostile names are installed and verified as they are (no shell)' '

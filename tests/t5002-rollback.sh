@@ -93,6 +93,27 @@ test_expect_success 'a new upstream version ends the hold' '
 	test_grep -v "held" st
 '
 
+# only FILE changes: commit in pub and pull (post-merge installs)
+change_only () {
+	git -C pub add -A && git -C pub commit -q -m "$1" && git -C pub push -q &&
+	git -C agent pull -q --ff-only 2>"$TRASH/pull-err"
+}
+
+test_expect_success 'rollback of an install that removed a file brings it back, and keeps it' '
+	echo "// doomed" >pub/shared/voltagent/doomed.js && change_only doomed &&
+	git -C pub rm -q shared/voltagent/doomed.js && change_only "remove doomed" &&
+	test_grep "removed   doomed.js" pull-err &&
+	git -C agent meshpush rollback --no-confirm "$(ids | tail -n 1)" doomed.js >out &&
+	test_grep "restored  doomed.js" out &&
+	echo "// doomed" >expect && test_cmp expect "$WS/doomed.js" &&
+	git -C agent meshpush install --force >out &&
+	test_cmp expect "$WS/doomed.js" &&
+	echo "// doomed, back upstream" >pub/shared/voltagent/doomed.js && change_only "doomed back" &&
+	test_grep "updated   doomed.js" pull-err &&
+	git -C pub rm -q shared/voltagent/doomed.js && change_only "doomed gone" &&
+	test_grep "removed   doomed.js" pull-err
+'
+
 test_expect_success 'an unknown id or a file not in the install is a usage error' '
 	test_expect_code 2 git -C agent meshpush rollback 19990101T000000 2>err &&
 	test_grep "no install .19990101T000000." err &&
@@ -136,6 +157,27 @@ test_expect_success 'pruning keeps [backup] keep installs, and the last copy of 
 	test $(find "$STATE/backups" -path "*/voltagent/a.js" | wc -l) -le 3 &&
 	test $(find "$STATE/backups" -name once.js | wc -l) = 1 &&
 	test_must_fail test -e "$STATE/installs/$oldest.jsonl"
+'
+
+test_expect_success 'pruning by age: backups older than [backup] max_age_days go, the last copy of a file stays' '
+	printf "[backup]\nkeep = 100\nmax_age_days = 30\n" >"$XDG_CONFIG_HOME/meshpush/config.ini" &&
+	echo "// lonely" >pub/shared/voltagent/lonely.js && release v9 &&
+	git -C pub rm -q shared/voltagent/lonely.js && release v10 &&
+	gone_id=$(ids | tail -n 1) &&
+	test -e "$STATE/backups/$gone_id/voltagent/lonely.js" &&
+	release v11 &&
+	# make the two installs before the last look a year old
+	for id in $(ids | tail -n 3 | head -n 2); do
+		old=1999${id#????} &&
+		sed "s/$id/$old/g" "$STATE/installs/$id.jsonl" >"$STATE/installs/$old.jsonl" &&
+		rm "$STATE/installs/$id.jsonl" &&
+		mv "$STATE/backups/$id" "$STATE/backups/$old" || return 1
+	done &&
+	release v12 &&
+	old_gone=1999${gone_id#????} &&
+	test -e "$STATE/backups/$old_gone/voltagent/lonely.js" &&
+	test_must_fail test -e "$STATE/backups/$old_gone/voltagent/a.js" &&
+	test $(ls "$STATE/installs" | grep -c "^1999") = 1
 '
 
 test_done

@@ -47,6 +47,8 @@ struct item {
 	unsigned disk_mode;
 	int local_change;
 	int in_manifest; /* the manifest had it installed */
+	git_oid had;     /* ...with this content */
+	unsigned had_mode;
 	char *tmp;
 	enum deploy_change change;
 	int skip;
@@ -216,6 +218,10 @@ static int walk_cb(const char *root, const git_tree_entry *entry, void *payload)
 	git_oid_cpy(&it->want, git_tree_entry_id(entry));
 	it->want_mode = mode;
 	it->in_manifest = e && e->present;
+	if (it->in_manifest) {
+		git_oid_cpy(&it->had, &e->oid);
+		it->had_mode = e->mode;
+	}
 	return 0;
 }
 
@@ -388,6 +394,33 @@ static int restore_failed(struct run *r, const char *mapping, struct item *it, c
 	return deploy_backup_move(it->target, f->backup);
 }
 
+/*
+ * A file found already new (an install killed after its rename, before its
+ * verification) fails verification: put back what the manifest says was
+ * installed before, from the repository's objects, the failed file going to
+ * the backups; or, when that is not known, leave it and hold it.
+ */
+static int recorded_failed(struct run *r, const char *mapping, struct manifest *m, struct item *it,
+			   struct deploy_file *f)
+{
+	git_blob *b = NULL;
+	int ret;
+
+	if (!it->in_manifest || git_oid_equal(&it->had, &it->want) || it->had_mode == 0120000 ||
+	    git_blob_lookup(&b, r->repo, &it->had) < 0) {
+		git_error_clear();
+		f->note = xstrdup("it was already in place and the previous version is unknown: left as it is, held");
+		return manifest_record(m, it->rel, 1, &it->want, it->want_mode, r->report->id, HOLD_FAILED, &it->want);
+	}
+	f->backup = backup_path(r->report->id, mapping, it->rel, ".failed");
+	if ((ret = deploy_backup_link(it->target, f->backup)) == 0)
+		ret = deploy_put(it->target, git_blob_rawcontent(b), (size_t)git_blob_rawsize(b), it->had_mode, 0);
+	git_blob_free(b);
+	if (ret < 0)
+		return ret;
+	return manifest_record(m, it->rel, 1, &it->had, it->had_mode, r->report->id, HOLD_FAILED, &it->want);
+}
+
 static int apply_item(struct run *r, const char *mapping, struct manifest *m, struct item *it)
 {
 	struct deploy_file *f;
@@ -444,9 +477,7 @@ static int apply_item(struct run *r, const char *mapping, struct manifest *m, st
 			f->change = DEPLOY_FAILED;
 			r->report->issues++;
 			if (it->change == DEPLOY_RECORDED) {
-				/* it was there already: keep it, hold it, report it */
-				ret = manifest_record(m, it->rel, 1, &it->want, it->want_mode, r->report->id, HOLD_FAILED,
-						      &it->want);
+				ret = recorded_failed(r, mapping, m, it, f);
 				goto cleanup;
 			}
 			if ((ret = restore_failed(r, mapping, it, backup, f)) < 0)
@@ -646,6 +677,8 @@ static int install_mapping(struct run *r, const char *mapping, int *up_to_date_o
 
 		if (e->seen || !e->present)
 			continue;
+		if (e->has_hold && git_oid_is_zero(&e->hold))
+			continue; /* restored by a rollback while upstream lacks it: held */
 		w.items = xgrow(w.items, sizeof(*w.items), w.nr + 1, &w.alloc);
 		it = &w.items[w.nr++];
 		memset(it, 0, sizeof(*it));

@@ -109,6 +109,9 @@ int record_close(struct record_writer *w);
 /* Read installs/<id>.jsonl: header into `*header`, file lines into `*lines` (array). */
 int record_read(json_t **header, json_t **lines, const char *id);
 
+/* Every record id, newest first (one readdir, no file read). */
+void record_list_ids(struct strlist *out);
+
 /* The id of the newest record, or NULL. Caller frees. */
 char *record_last_id(void);
 

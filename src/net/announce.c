@@ -377,6 +377,7 @@ int announce_send(struct announce_result *out, const struct config *cfg, const c
 		a->id = announce_new_id();
 	message = announcement_message(a);
 
+	params.max_parallel = recipients.nr < 64 ? recipients.nr : 64; /* everyone at once */
 	reqs = xcalloc(recipients.nr, sizeof(*reqs));
 	entries = xcalloc(recipients.nr, sizeof(*entries));
 	for (size_t i = 0; i < recipients.nr; i++) {

@@ -15,6 +15,7 @@
 #include "hooks/push.h"
 
 #include "error.h"
+#include "journal/journal.h"
 #include "net/announce.h"
 #include "net/push_announce.h"
 
@@ -26,6 +27,67 @@
 #include <strings.h>
 
 #define MAX_SUBJECTS 10
+
+static int oid_cmp(const void *a, const void *b)
+{
+	return git_oid_cmp(a, b);
+}
+
+/*
+ * The commits of the chosen refs, each once, oldest first (topological
+ * order: a walk from their tips that stops at their parents outside the set).
+ */
+static int ordered_commits(git_oid **out, size_t *n_out, git_repository *repo, const struct pushed_ref *refs,
+			   size_t nrefs, const int *chosen)
+{
+	git_oid *set = NULL, *ordered = NULL, oid;
+	size_t n = 0, alloc = 0, m = 0;
+	git_revwalk *walk = NULL;
+	int ret = 0;
+
+	for (size_t i = 0; i < nrefs; i++)
+		for (size_t j = 0; chosen[i] && j < refs[i].ncommits; j++) {
+			set = xgrow(set, sizeof(*set), n + 1, &alloc);
+			set[n++] = refs[i].commits[j];
+		}
+	if (n)
+		qsort(set, n, sizeof(*set), oid_cmp);
+	if (git_revwalk_new(&walk, repo) < 0 || git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_REVERSE) < 0) {
+		ret = mp_error_git("cannot walk the pushed commits");
+		goto cleanup;
+	}
+	for (size_t i = 0; i < n; i++) {
+		git_commit *c = NULL;
+
+		if (i && !git_oid_cmp(&set[i], &set[i - 1]))
+			continue;
+		if (git_commit_lookup(&c, repo, &set[i]) < 0 || git_revwalk_push(walk, &set[i]) < 0) {
+			git_commit_free(c);
+			ret = mp_error_git("cannot read commit %s", git_oid_tostr_s(&set[i]));
+			goto cleanup;
+		}
+		for (unsigned int k = 0; k < git_commit_parentcount(c); k++) {
+			const git_oid *p = git_commit_parent_id(c, k);
+
+			if (!bsearch(p, set, n, sizeof(*set), oid_cmp))
+				git_revwalk_hide(walk, p);
+		}
+		git_commit_free(c);
+	}
+	ordered = xcalloc(n ? n : 1, sizeof(*ordered));
+	while (m < n && git_revwalk_next(&oid, walk) == 0)
+		if (bsearch(&oid, set, n, sizeof(*set), oid_cmp))
+			ordered[m++] = oid;
+	git_error_clear();
+	*out = ordered;
+	*n_out = m;
+	ordered = NULL;
+cleanup:
+	git_revwalk_free(walk);
+	free(set);
+	free(ordered);
+	return ret;
+}
 
 /* "refs/heads/main" is production when "main" (or a glob such as release/[0-9]*) is in [mesh] production. */
 static int is_production(const struct strlist *production, const char *remote_ref)
@@ -54,9 +116,13 @@ static int under_shared(const struct strlist *shared, const char *path)
 	return 0;
 }
 
-/* The shared files `commit` changes against its first parent (a root commit: against nothing). */
+/*
+ * Add the shared files `commit` changes against its first parent (a root
+ * commit: against nothing) to `out`.  Returns how many it changes, or MP_EGIT.
+ */
 static int commit_files(struct strlist *out, git_repository *repo, git_commit *commit, const struct strlist *shared)
 {
+	int touched = 0;
 	git_commit *parent = NULL;
 	git_tree *tree = NULL, *ptree = NULL;
 	git_diff *diff = NULL;
@@ -74,9 +140,13 @@ static int commit_files(struct strlist *out, git_repository *repo, git_commit *c
 		const char *paths[2] = { d->new_file.path, d->old_file.path };
 
 		for (int k = 0; k < 2; k++)
-			if (paths[k] && under_shared(shared, paths[k]) && !strlist_has(out, paths[k]))
-				strlist_push(out, paths[k]);
+			if (paths[k] && under_shared(shared, paths[k])) {
+				touched++;
+				if (!strlist_has(out, paths[k]))
+					strlist_push(out, paths[k]);
+			}
 	}
+	ret = touched;
 cleanup:
 	git_diff_free(diff);
 	git_tree_free(tree);
@@ -141,9 +211,11 @@ int push_announcement_build(struct announcement *out, const struct config *cfg, 
 {
 	struct strlist production = STRLIST_INIT, shared = STRLIST_INIT, to = STRLIST_INIT;
 	struct strlist purposes = STRLIST_INIT, subjects = STRLIST_INIT, agents = STRLIST_INIT;
+	git_oid *commits = NULL;
+	size_t ncommits = 0, nsubj = 0;
 	const char *self = config_get(cfg, "self", NULL, "agent");
 	int *chosen = xcalloc(nrefs ? nrefs : 1, sizeof(*chosen));
-	size_t nchosen = 0, nsubjects = 0;
+	size_t nchosen = 0;
 	int ret = 0;
 
 	config_get_list(&production, cfg, "mesh", NULL, "production");
@@ -158,32 +230,32 @@ int push_announcement_build(struct announcement *out, const struct config *cfg, 
 		ret = 1;
 		goto cleanup;
 	}
-	for (size_t i = 0; i < nrefs; i++) {
-		for (size_t j = 0; chosen[i] && j < refs[i].ncommits; j++) {
-			git_commit *c = NULL;
-			const char *summary;
+	if ((ret = ordered_commits(&commits, &ncommits, repo, refs, nrefs, chosen)) < 0)
+		goto cleanup;
+	for (size_t i = 0; i < ncommits; i++) {
+		git_commit *c = NULL;
+		const char *summary;
 
-			if (git_commit_lookup(&c, repo, &refs[i].commits[j]) < 0) {
-				ret = mp_error_git("cannot read commit %s", git_oid_tostr_s(&refs[i].commits[j]));
-				goto cleanup;
-			}
-			ret = commit_files(&out->files, repo, c, &shared);
-			if (ret == 0) {
-				commit_trailers(&to, &purposes, c);
-				summary = git_commit_summary(c);
-				if (summary && *summary && !strlist_has(&subjects, summary)) {
-					nsubjects++;
-					if (subjects.nr < MAX_SUBJECTS)
-						strlist_push(&subjects, summary);
-				}
-			}
-			git_commit_free(c);
-			if (ret < 0)
-				goto cleanup;
+		if (git_commit_lookup(&c, repo, &commits[i]) < 0) {
+			ret = mp_error_git("cannot read commit %s", git_oid_tostr_s(&commits[i]));
+			goto cleanup;
 		}
+		ret = commit_files(&out->files, repo, c, &shared);
+		if (ret > 0) {
+			/* only the commits that change shared files speak for the announcement */
+			commit_trailers(&to, &purposes, c);
+			summary = git_commit_summary(c);
+			nsubj++;
+			if (subjects.nr < MAX_SUBJECTS && !strlist_has(&subjects, summary && *summary ? summary : "?"))
+				strlist_push(&subjects, summary && *summary ? summary : "?");
+			ret = 0;
+		}
+		git_commit_free(c);
+		if (ret < 0)
+			goto cleanup;
 	}
 	if (!out->files.nr) {
-		ret = 1; /* the shared change was undone within the push: nothing to announce */
+		ret = 1;
 		goto cleanup;
 	}
 	strlist_sort(&out->files);
@@ -208,8 +280,8 @@ int push_announcement_build(struct announcement *out, const struct config *cfg, 
 
 		for (size_t i = 0; i < src->nr; i++)
 			strbuf_addf(&p, "%s%s", i ? "; " : "", src->items[i]);
-		if (!purposes.nr && nsubjects > subjects.nr)
-			strbuf_addf(&p, " (and %zu more commits)", nsubjects - subjects.nr);
+		if (!purposes.nr && nsubj > subjects.nr)
+			strbuf_addf(&p, " (and %zu more)", nsubj - subjects.nr);
 		if (!p.len)
 			strbuf_addstr(&p, "(no commit message)");
 		out->purpose = strbuf_detach(&p);
@@ -218,6 +290,7 @@ int push_announcement_build(struct announcement *out, const struct config *cfg, 
 	out->method = xstrdup("git");
 	out->id = push_id(remote ? remote : "", refs, nrefs, chosen);
 cleanup:
+	free(commits);
 	free(chosen);
 	strlist_release(&production);
 	strlist_release(&shared);
@@ -258,7 +331,27 @@ int push_announce(const struct config *cfg, git_repository *repo, const char *gi
 		goto cleanup;
 	}
 	if (rc != MP_ENET) {
-		ret = mp_error_set(rc, "the push is refused: it must be announced and cannot be: %s", mp_error_last());
+		/* nothing could even be queued: a configuration that cannot announce */
+		char *why = xstrdup(mp_error_last());
+
+		if (block) {
+			ret = mp_error_set(rc, "the push is refused: it cannot be announced ([mesh] announce_failure = block): %s",
+					   why);
+		} else {
+			json_t *f = json_object();
+
+			fprintf(stderr, "warning: this push was not announced: %s\n", why);
+			fprintf(stderr, "hint: 'git meshpush agents' shows the mesh; 'git meshpush announce' can announce it by hand\n");
+			json_object_set_new(f, "kind", json_string("push"));
+			json_object_set_new(f, "outcome", json_string("not-announced"));
+			json_object_set_new(f, "problem", json_string(why));
+			if (gitdir)
+				journal_append(gitdir, "announce", f);
+			json_decref(f);
+			mp_error_clear();
+			ret = 0;
+		}
+		free(why);
 		goto cleanup;
 	}
 	for (size_t i = 0; i < res.problems.nr; i++)

@@ -18,9 +18,10 @@
  * [mesh] announce_failure = queue (default) the push goes on, the rest
  * waits in the outbox, and stderr says so; with block, the push is refused
  * (MP_EPOLICY) when no agent at all got it, and what was queued is
- * withdrawn.  A configuration that cannot announce (no agents, an agent
- * without webhook) refuses the push (MP_ECONFIG): production code is never
- * pushed unannounced.
+ * withdrawn.  A configuration that cannot announce at all (no agents, an
+ * agent without webhook or host, a message over 256 KiB): with block the
+ * push is refused (MP_ECONFIG, MP_EPOLICY); with queue it goes on with a
+ * warning on stderr and a "not-announced" event in the journal.
  */
 #ifndef MP_NET_PUSH_ANNOUNCE_H
 #define MP_NET_PUSH_ANNOUNCE_H
