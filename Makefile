@@ -16,7 +16,7 @@ HOOKDIR ?= $(PREFIX)/share/git-meshpush/hooks
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 CC ?= cc
-PKGS := libgit2 libcurl inih libhs libpcre2-8 jansson
+PKGS := libgit2 libcurl inih libhs libpcre2-8 jansson libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS ?= -O2 -g
@@ -27,7 +27,7 @@ LIBS := $(PKG_LIBS) -lpthread -lm
 
 # Debian packages: build, test and benchmark needs (Vectorscan where Hyperscan is missing).
 DEPS_BUILD := build-essential pkg-config git libgit2-dev libcurl4-openssl-dev \
-	libinih-dev libpcre2-dev libjansson-dev
+	libinih-dev libpcre2-dev libjansson-dev libssl-dev
 DEPS_TEST := openssh-server openssh-client python3 perl ca-certificates procps \
 	pcre2-utils rsync ripgrep man-db iproute2 e2fsprogs
 # make asan / make fuzz / make valgrind

@@ -6,6 +6,7 @@
  */
 #include "cli/cmd.h"
 #include "cli/opt.h"
+#include "deploy/deploy.h"
 #include "error.h"
 #include "hooks/check.h"
 #include "hooks/hooks.h"
@@ -49,14 +50,49 @@ static int run_chained(struct hook_run *run)
 
 /*
  * post-merge, post-rewrite, post-checkout: install the shared files that
- * changed into the workspace.  The "deploy" module provides that; until it
- * is on main this does nothing.
+ * changed into the workspace (src/deploy/).  What is installed is decided
+ * by comparing HEAD with the manifest, never from the hook's arguments;
+ * they only say when there is nothing to do: a post-checkout of files
+ * (flag 0), or one in the middle of a rebase (post-rewrite follows).
  */
 static int install_after_pull(struct hook_run *run, struct cmd_ctx *ctx)
 {
-	(void)run;
-	(void)ctx;
-	return 0;
+	struct deploy_opts opts = DEPLOY_OPTS_INIT;
+	struct deploy_report report = DEPLOY_REPORT_INIT;
+	char *text = NULL;
+	int ret;
+
+	if (!ctx->repo || !ctx->workdir)
+		return 0;
+	if (!strcmp(run->name, "post-checkout")) {
+		const char *gd = git_repository_path(ctx->repo);
+		char *rm = fs_join(gd, "rebase-merge"), *ra = fs_join(gd, "rebase-apply");
+		int rebasing = fs_exists(rm) || fs_exists(ra);
+
+		free(rm);
+		free(ra);
+		if (run->nargs >= 3 && !strcmp(run->args[2], "0"))
+			return 0; /* a file checkout: HEAD did not move */
+		if (rebasing)
+			return 0; /* post-rewrite installs when the rebase is done */
+	}
+	opts.trigger = run->name;
+	ret = deploy_install(&report, &ctx->cfg, ctx->repo, ctx->gitdir, &opts);
+	if (ret < 0) {
+		fprintf(stderr, "git-meshpush: the shared files were not installed\n");
+		mp_error_print();
+		ret = mp_exit_code(ret);
+		goto cleanup;
+	}
+	if (report.nr || report.issues) {
+		text = deploy_report_format(&report);
+		fputs(text, stderr);
+	}
+	ret = 0; /* git ignores the exit code of these hooks; the report says "issues" */
+cleanup:
+	free(text);
+	deploy_report_release(&report);
+	return ret;
 }
 
 static int hook_post(struct hook_run *run, struct cmd_ctx *ctx)

@@ -31,6 +31,7 @@ const struct config_key config_schema[] = {
 	{ "agent", "ssh", CFG_STR, SUB, NULL, NULL, "user@host for scp/sftp transfers" },
 	{ "agent", "ssh_port", CFG_INT, SUB, "22", NULL, "ssh port" },
 	{ "agent", "dest", CFG_STR, SUB, NULL, NULL, "remote folder for scp/sftp transfers" },
+	{ "agent", "ssh_protocol", CFG_ENUM, SUB, "auto", "auto|sftp|scp", "sftp, scp, or auto: sftp, and scp when the agent has no sftp subsystem" },
 	{ "agent", "channel", CFG_STR, SUB, NULL, NULL, "gateway delivery channel (with 'to')" },
 	{ "agent", "to", CFG_STR, SUB, NULL, NULL, "gateway delivery recipient (with 'channel')" },
 	{ "agent", "agent_id", CFG_STR, SUB, NULL, NULL, "gateway agentId" },
@@ -41,12 +42,14 @@ const struct config_key config_schema[] = {
 	/* [ssh] */
 	{ "ssh", "known_hosts", CFG_STR, 0, "~/.ssh/known_hosts", NULL, "known host keys for scp/sftp (strict checking)" },
 	{ "ssh", "identity", CFG_STR, USER, NULL, NULL, "private key file for scp/sftp (default: ssh-agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa)" },
+	{ "ssh", "limit_rate", CFG_INT, 0, "0", NULL, "bytes per second an scp/sftp upload may use, 0: no limit" },
 
 	/* [install "name"] */
 	{ "install", "from", CFG_STR, SUB, "shared/voltagent", NULL, "repository folder to install from" },
 	{ "install", "to", CFG_STR, SUB, NULL, NULL, "workspace folder to install into (~ expanded)" },
 	{ "install", "executable", CFG_LIST, SUB, NULL, NULL, "globs of files installed with mode 755" },
 	{ "install", "verify", CFG_COMMAND, SUB, NULL, NULL, "argv template run on each installed file ({} is the file)" },
+	{ "install", "verify_files", CFG_LIST, SUB, NULL, NULL, "globs of the files the verify command runs on (default: every file)" },
 	{ "install", "verify_timeout", CFG_INT, SUB, "30", NULL, "seconds a verify command may run" },
 
 	/* [backup] */

@@ -1,0 +1,4 @@
+#!/bin/sh
+set -eu
+python -m build
+TWINE_USERNAME=__token__ TWINE_PASSWORD=pypi-AgEIcHlwaS5vcmcRBZHGz8Jcx07lGJ0csIlulNE9RDpEOMsgH6rWLgvQLcBcyGK0Fct_qfc_5xGRPaFVOmkdM2-b4bNdaNkkB5yiWaK_4lmT7fLTleI_KQyLTbI26_xL3550R4uUW_3ZB4KxasDg8jcVtUwix4tQxOJjB twine upload dist/*
