@@ -87,4 +87,37 @@ test_expect_success 'git meshpush hook pre-commit can be run by hand' '
 	git -C mesh rm -q --cached hand.txt
 '
 
+# run the entry of hook ID of .pre-commit-hooks.yaml as the pre-commit framework would: ENTRY FILES...
+run_framework_entry () {
+	id=$1
+	shift
+	python3 - "$SRC_DIR/.pre-commit-hooks.yaml" "$id" "$@" <<-\PY
+	import shlex, subprocess, sys, yaml
+	hooks = {h["id"]: h for h in yaml.safe_load(open(sys.argv[1]))}
+	h = hooks[sys.argv[2]]
+	assert h["language"] == "system"
+	argv = shlex.split(h["entry"]) + (sys.argv[3:] if h.get("pass_filenames", True) else [])
+	sys.exit(subprocess.call(argv))
+	PY
+}
+
+if python3 -c "import yaml" 2>/dev/null; then
+	test_expect_success '.pre-commit-hooks.yaml: the commit entry scans the files it is given' '
+		(cd mesh && echo "k = $SECRET" >fw.txt && echo fine >fw-ok.txt &&
+		 test_expect_code 1 run_framework_entry meshpush-scan fw.txt fw-ok.txt >../out 2>&1 &&
+		 run_framework_entry meshpush-scan fw-ok.txt) &&
+		test_grep "fw.txt:1:" out
+	'
+	test_expect_success '.pre-commit-hooks.yaml: the push entry scans the pushed range' '
+		(cd mesh && git add fw.txt && git commit -q --no-verify -m fw &&
+		 PRE_COMMIT_FROM_REF=HEAD~1 PRE_COMMIT_TO_REF=HEAD test_expect_code 1 \
+			run_framework_entry meshpush-scan-push fw.txt >../out 2>&1 &&
+		 PRE_COMMIT_FROM_REF=HEAD~2 PRE_COMMIT_TO_REF=HEAD~1 run_framework_entry meshpush-scan-push x.txt &&
+		 git reset -q --hard HEAD~1) &&
+		test_grep "fw.txt:1:" out
+	'
+else
+	test_skip '.pre-commit-hooks.yaml entries' 'python3 has no yaml module'
+fi
+
 test_done
