@@ -3,10 +3,14 @@
 #
 #   1. 'git push' of one small commit to a local bare remote, with the
 #      pre-push hook and without it (--no-verify), RUNS times each
-#      (default 25, alternating), medians, difference and ratio.
+#      (default 25, alternating): medians, difference and ratio.
 #      Target: the hook adds at most 15 ms.
-#   2. The pre-push hook alone for a new branch of 500 new commits.
-#   3. The pre-commit hook alone for a small change.
+#   2. The pre-push hook alone for a new branch of NCOMMITS (500) new commits.
+#   3. The pre-commit hook alone for a one-line change.
+#
+# Each sample is timed twice: wall-clock, and CPU (user + system of every
+# process it ran, from getrusage): on a loaded machine the wall-clock
+# numbers grow with the load, the CPU numbers much less.
 #
 # Uses ./git-meshpush of the source tree; everything happens in a
 # temporary directory with a throwaway HOME.  Run: sh bench/bench-hooks.sh
@@ -25,9 +29,6 @@ export PATH HOME XDG_CONFIG_HOME XDG_CACHE_HOME XDG_STATE_HOME GIT_CONFIG_NOSYST
 	GIT_AUTHOR_EMAIL GIT_COMMITTER_NAME GIT_COMMITTER_EMAIL
 cd "$tmp"
 
-ms () { date +%s.%N | awk '{ printf "%.3f\n", $1 * 1000 }'; }
-median () { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-
 git init -q --bare remote.git
 git init -q -b main work
 git -C work remote add origin "$tmp/remote.git"
@@ -36,33 +37,7 @@ i=0
 while [ $i -lt 50 ]; do echo "console.log($i)" >"work/shared/voltagent/f$i.js"; i=$((i + 1)); done
 git -C work add -A && git -C work commit -q -m base && git -C work push -q origin main
 git -C work meshpush hooks install >/dev/null
-# warm the rule cache, as a second push would
-git -C work meshpush hook pre-push origin "$tmp/remote.git" </dev/null
-
-: >with.txt
-: >without.txt
-i=0
-while [ $i -lt "$RUNS" ]; do
-	echo "console.log('w$i')" >>work/shared/voltagent/f1.js
-	git -C work commit -q --no-verify -am "w$i"
-	t0=$(ms); git -C work push -q origin main; t1=$(ms)
-	echo "$t1 - $t0" | bc >>with.txt
-	echo "console.log('n$i')" >>work/shared/voltagent/f2.js
-	git -C work commit -q --no-verify -am "n$i"
-	t0=$(ms); git -C work push -q --no-verify origin main; t1=$(ms)
-	echo "$t1 - $t0" | bc >>without.txt
-	i=$((i + 1))
-done
-# the clock's own cost is inside each sample, the same for both: it cancels out in the difference
-w=$(median <with.txt)
-n=$(median <without.txt)
-echo "git push of one small commit, median of $RUNS runs each:"
-echo "  with the pre-push hook:    $w ms"
-echo "  without (--no-verify):     $n ms"
-awk -v w="$w" -v n="$n" 'BEGIN { printf "  added by the hook:         %.1f ms (ratio %.2f; target: at most 15 ms)\n", w - n, w / n }'
-
-# 2. a new branch of NCOMMITS commits, each adding a line (fast-import), the hook alone
-git -C work checkout -q -b big
+# a new branch of NCOMMITS commits, each adding a line (fast-import), not pushed yet
 {
 	i=0
 	while [ $i -lt "$NCOMMITS" ]; do
@@ -72,39 +47,68 @@ git -C work checkout -q -b big
 		printf 'M 100644 inline shared/voltagent/gen%d.js\ndata %d\n%s\n' $((i % 40)) $((${#line} + 1)) "$line"
 		i=$((i + 1))
 	done
-} | git -C work fast-import --quiet --force
-oid=$(git -C work rev-parse big)
-line="refs/heads/big $oid refs/heads/big 0000000000000000000000000000000000000000"
-: >big.txt
-i=0
-while [ $i -lt 5 ]; do
-	t0=$(ms); echo "$line" | git -C work meshpush hook pre-push origin "$tmp/remote.git"; t1=$(ms)
-	echo "$t1 - $t0" | bc >>big.txt
-	i=$((i + 1))
-done
-count=$(tail -n 1 work/.git/meshpush/journal.jsonl | python3 -c 'import json,sys; print(json.load(sys.stdin)["commits"])')
-echo "pre-push hook alone, new branch of $NCOMMITS new commits ($count scanned), median of 5: $(median <big.txt) ms"
-t0=$(ms); git -C work push -q origin big; t1=$(ms)
-echo "git push of that branch with the hook: $(echo "$t1 - $t0" | bc) ms"
+} | git -C work fast-import --quiet
+# warm the rule cache, as any push after the first finds it
+git -C work meshpush hook pre-push origin "$tmp/remote.git" </dev/null
 
-# 3. the pre-commit hook alone for a small staged change
-git -C work checkout -q main
-echo "console.log('staged')" >>work/shared/voltagent/f3.js
-git -C work add shared/voltagent/f3.js
-: >pc.txt
-i=0
-while [ $i -lt "$RUNS" ]; do
-	t0=$(ms); git -C work meshpush hook pre-commit; t1=$(ms)
-	echo "$t1 - $t0" | bc >>pc.txt
-	i=$((i + 1))
-done
-: >true.txt
-i=0
-while [ $i -lt "$RUNS" ]; do
-	t0=$(ms); git -C work meshpush version >/dev/null; t1=$(ms)
-	echo "$t1 - $t0" | bc >>true.txt
-	i=$((i + 1))
-done
-p=$(median <pc.txt)
-v=$(median <true.txt)
-echo "pre-commit hook of a one-line change, median of $RUNS: $p ms ('git meshpush version': $v ms; scan part: $(echo "$p - $v" | bc) ms)"
+RUNS=$RUNS NCOMMITS=$NCOMMITS python3 - "$tmp" <<'PY'
+import json, os, resource, statistics, subprocess, sys, time
+
+tmp = sys.argv[1]
+runs = int(os.environ["RUNS"])
+work = os.path.join(tmp, "work")
+remote = os.path.join(tmp, "remote.git")
+
+def git(*args, **kw):
+    subprocess.run(["git", "-C", work] + list(args), check=True, **kw)
+
+def timed(argv, stdin=None):
+    """wall ms, cpu ms (user+sys of the children) of one run of argv"""
+    r0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    subprocess.run(argv, check=True, input=stdin, stdout=subprocess.DEVNULL)
+    t1 = time.perf_counter()
+    r1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    return (t1 - t0) * 1000, cpu * 1000
+
+def med(samples, k):
+    return statistics.median(s[k] for s in samples)
+
+# 1. git push of one small commit, with and without the hook, alternating
+with_hook, without = [], []
+path = os.path.join(work, "shared/voltagent/f1.js")
+for i in range(runs):
+    for hook in (True, False):
+        with open(path, "a") as f:
+            f.write("console.log(%d)\n" % i)
+        git("commit", "-q", "--no-verify", "-am", "run %d" % i)
+        argv = ["git", "-C", work, "push", "-q", "origin", "main"] + ([] if hook else ["--no-verify"])
+        (with_hook if hook else without).append(timed(argv))
+print("git push of one small commit to a local bare remote, median of %d runs each:" % runs)
+for k, name in ((0, "wall"), (1, "CPU ")):
+    w, n = med(with_hook, k), med(without, k)
+    print("  %s: with the pre-push hook %6.1f ms, without (--no-verify) %6.1f ms: +%.1f ms, ratio %.2f"
+          % (name, w, n, w - n, w / n))
+print("  target: the hook adds at most 15 ms")
+
+# 2. the pre-push hook alone for the new branch of NCOMMITS commits
+oid = subprocess.run(["git", "-C", work, "rev-parse", "big"], check=True, capture_output=True,
+                     text=True).stdout.strip()
+line = ("refs/heads/big %s refs/heads/big %s\n" % (oid, "0" * 40)).encode()
+big = [timed(["git", "-C", work, "meshpush", "hook", "pre-push", "origin", remote], stdin=line) for _ in range(5)]
+with open(os.path.join(work, ".git/meshpush/journal.jsonl")) as f:
+    last = json.loads(f.read().splitlines()[-1])
+print("pre-push hook alone, a new branch of %s new commits (%d scanned), median of 5: wall %.1f ms, CPU %.1f ms"
+      % (os.environ["NCOMMITS"], last["commits"], med(big, 0), med(big, 1)))
+
+# 3. the pre-commit hook alone, for a one-line change, against the bare start of the binary
+with open(os.path.join(work, "shared/voltagent/f3.js"), "a") as f:
+    f.write("console.log('staged')\n")
+git("add", "shared/voltagent/f3.js")
+pc = [timed(["git", "-C", work, "meshpush", "hook", "pre-commit"]) for _ in range(runs)]
+ver = [timed(["git", "-C", work, "meshpush", "version"]) for _ in range(runs)]
+print("pre-commit hook of a one-line change, median of %d: wall %.1f ms, CPU %.1f ms "
+      "('git meshpush version': wall %.1f ms, CPU %.1f ms)"
+      % (runs, med(pc, 0), med(pc, 1), med(ver, 0), med(ver, 1)))
+PY
