@@ -6,12 +6,39 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
-#if defined(__has_include)
-#if __has_include("net/outbox.h")
 #include "net/outbox.h"
-#endif
-#endif
+
+/* The confirmations (and other announcements) waiting in the outbox. */
+static void print_outbox(void)
+{
+	struct outbox_entry *entries = NULL;
+	struct strlist damaged = STRLIST_INIT;
+	size_t n = 0;
+
+	if (!outbox_has_entries()) {
+		puts("outbox: empty");
+		return;
+	}
+	if (outbox_list(&entries, &n, &damaged) < 0) {
+		mp_error_print();
+		return;
+	}
+	printf("outbox: %zu waiting\n", n);
+	for (size_t i = 0; i < n; i++) {
+		const struct outbox_entry *e = &entries[i];
+		const char *nl = e->message ? strchr(e->message, '\n') : NULL;
+
+		printf("  %-9s to %s: %.*s%s%s%s\n", e->kind ? e->kind : "?", e->agent ? e->agent : "?",
+		       nl ? (int)(nl - e->message) : 200, e->message ? e->message : "",
+		       e->last_error ? " (" : "", e->last_error ? e->last_error : "", e->last_error ? ")" : "");
+	}
+	if (damaged.nr)
+		printf("  %zu damaged entr%s (git meshpush outbox list)\n", damaged.nr, damaged.nr == 1 ? "y" : "ies");
+	outbox_entries_free(entries, n);
+	strlist_release(&damaged);
+}
 
 int cmd_status(int argc, const char **argv, struct cmd_ctx *ctx)
 {
@@ -43,6 +70,7 @@ int cmd_status(int argc, const char **argv, struct cmd_ctx *ctx)
 		for (size_t j = 0; j < s->nr; j++)
 			printf("  %s: %s\n", s->files[j].path, s->files[j].what);
 	}
+	print_outbox();
 	deploy_status_free(st, nr);
 	return ret;
 }

@@ -187,3 +187,63 @@ test_mesh_repo () {
 	test_commit -C "$TRASH/$1" initial README.md "mesh protocols" &&
 	git -C "$TRASH/$1" push -q origin main
 }
+
+# --- Loopback agent gateways (tests/receiver.py) ------------------------
+#
+# start_receiver NAME [receiver.py options]: start a recording gateway on
+# 127.0.0.1 (stopped at exit); sets ${NAME}_PORT, ${NAME}_LOG (its JSON
+# lines log, emptied at each start) and ${NAME}_URL
+# (http://127.0.0.1:PORT/hooks/agent).  To simulate an agent that is down
+# and comes back: port=$(test_free_port), configure that port, and later
+# start_receiver NAME --port "$port".
+# Options: --token T, --script "500,200", --delay-ms N, --retry-after S,
+# --signing-key K, --dedupe, --max-bytes N, --port P (see receiver.py).
+start_receiver () {
+	rcv_name=$1
+	shift
+	rm -f "$TRASH/$rcv_name.port"
+	: >"$TRASH/$rcv_name.log"
+	python3 "$TEST_DIR/receiver.py" --port-file "$TRASH/$rcv_name.port" \
+		--log "$TRASH/$rcv_name.log" "$@" >"$TRASH/$rcv_name.out" 2>&1 &
+	rcv_pid=$!
+	eval "${rcv_name}_PID=$rcv_pid"
+	test_cleanup_add "kill $rcv_pid"
+	rcv_i=0
+	while ! test -s "$TRASH/$rcv_name.port"; do
+		rcv_i=$((rcv_i + 1))
+		if test $rcv_i -gt 200 || ! kill -0 $rcv_pid 2>/dev/null; then
+			echo "start_receiver: $rcv_name did not start:" >&2
+			cat "$TRASH/$rcv_name.out" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+	rcv_port=$(cat "$TRASH/$rcv_name.port")
+	eval "${rcv_name}_PORT=$rcv_port"
+	eval "${rcv_name}_LOG=\"\$TRASH/$rcv_name.log\""
+	eval "${rcv_name}_URL=http://127.0.0.1:$rcv_port/hooks/agent"
+}
+
+# stop_receiver NAME: stop it now (its port then refuses connections).
+stop_receiver () {
+	eval "rcv_pid=\$${1}_PID"
+	kill "$rcv_pid" 2>/dev/null
+	wait "$rcv_pid" 2>/dev/null
+	return 0
+}
+
+# receiver_count NAME: deliveries it accepted (POST answered 2xx, replays not counted).
+receiver_count () {
+	python3 "$TEST_DIR/receiver.py" --log "$TRASH/$1.log" --count
+}
+
+# receiver_requests NAME: every request it saw (deliveries, refusals, replays, probes).
+receiver_requests () {
+	wc -l <"$TRASH/$1.log" | tr -d ' '
+}
+
+# receiver_get NAME INDEX KEY[.KEY...]: a field of request INDEX (0-based,
+# negative from the end), e.g. receiver_get oracle -1 body.message
+receiver_get () {
+	python3 "$TEST_DIR/receiver.py" --log "$TRASH/$1.log" --get "$2" "$3"
+}

@@ -21,6 +21,8 @@ const struct config_key config_schema[] = {
 	{ "mesh", "timeout", CFG_INT, 0, "10", NULL, "seconds one delivery may take" },
 	{ "mesh", "retries", CFG_INT, 0, "3", NULL, "delivery attempts after the first" },
 	{ "mesh", "ca_file", CFG_STR, 0, NULL, NULL, "CA bundle for https gateways (verification is always on)" },
+	{ "mesh", "retry_after_max", CFG_INT, 0, "30", NULL, "longest Retry-After (seconds) a delivery waits for; a longer one leaves it queued" },
+	{ "mesh", "auto_flush", CFG_BOOL, 0, "true", NULL, "every run first delivers what waits in the outbox (briefly, quietly)" },
 
 	/* [self] */
 	{ "self", "agent", CFG_STR, 0, NULL, NULL, "this machine's agent name" },

@@ -13,19 +13,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__has_include)
-#if __has_include("net/announce.h")
 #include "net/announce.h"
-#define HAVE_ANNOUNCE 1
-#endif
-#endif
 
 /* Send one message; returns a one-line note for the report. */
 static char *send_one(const struct config *cfg, const char *gitdir, enum deploy_msg kind, const char *mapping,
 		      const struct strlist *files, const char *location, const char *status, const char *details,
 		      const struct strlist *to, const char *id)
 {
-#ifdef HAVE_ANNOUNCE
 	struct announcement a;
 	struct announce_result res = ANNOUNCE_RESULT_INIT;
 	const char *self = config_get(cfg, "self", NULL, "agent");
@@ -36,6 +30,11 @@ static char *send_one(const struct config *cfg, const char *gitdir, enum deploy_
 	a.kind = kind == DEPLOY_MSG_RECEIVED ? ANNOUNCE_RECEIVED
 		 : kind == DEPLOY_MSG_ROLLBACK ? ANNOUNCE_ROLLBACK : ANNOUNCE_EMERGENCY;
 	a.id = xasprintf("%s-%s", id, mapping);
+	for (char *p = a.id; *p; p++)
+		if (!strchr("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.:", *p))
+			*p = '_';
+	if (strlen(a.id) > 128)
+		a.id[128] = '\0';
 	for (size_t i = 0; i < files->nr; i++)
 		strlist_push(&a.files, files->items[i]);
 	for (size_t i = 0; to && i < to->nr; i++)
@@ -56,25 +55,6 @@ static char *send_one(const struct config *cfg, const char *gitdir, enum deploy_
 	announce_result_release(&res);
 	announcement_release(&a);
 	return note;
-#else
-	json_t *ev = json_pack("{s:s, s:s, s:s, s:s}", "mapping", mapping, "location", location, "status", status,
-			       "id", id);
-	json_t *jf = json_array(), *jt = json_array();
-
-	for (size_t i = 0; i < files->nr; i++)
-		json_array_append_new(jf, json_string(files->items[i]));
-	for (size_t i = 0; to && i < to->nr; i++)
-		json_array_append_new(jt, json_string(to->items[i]));
-	json_object_set_new(ev, "files", jf);
-	json_object_set_new(ev, "to", jt);
-	json_object_set_new(ev, "kind", json_string(kind == DEPLOY_MSG_RECEIVED ? "received"
-						    : kind == DEPLOY_MSG_ROLLBACK ? "rollback" : "emergency"));
-	journal_append(gitdir, "confirm-unsent", ev);
-	json_decref(ev);
-	(void)cfg;
-	(void)details;
-	return xasprintf("%s: confirmation not sent: this build has no announcement module", mapping);
-#endif
 }
 
 void deploy_confirm(struct deploy_report *r, const struct config *cfg, git_repository *repo,

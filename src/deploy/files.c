@@ -139,10 +139,30 @@ int deploy_copy_file(const char *src, const char *dst, mode_t mode)
 	if ((ret = fs_read_file(&data, &len, src)) < 0)
 		return ret;
 	fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
-	if (fd < 0 || write(fd, data, len) != (ssize_t)len || fchmod(fd, mode) < 0)
+	if (fd < 0) {
+		ret = mp_error_set(MP_EOS, "cannot create '%s': %s", dst, strerror(errno));
+		goto cleanup;
+	}
+	/* a short write is how a full disk starts: write on until write(2) says why */
+	for (const char *p = data, *end = data + len; p < end;) {
+		ssize_t n = write(fd, p, (size_t)(end - p));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			ret = mp_error_set(MP_EOS, "cannot write '%s': %s", dst, n < 0 ? strerror(errno) : "nothing written");
+			goto cleanup;
+		}
+		p += n;
+	}
+	if (fchmod(fd, mode) < 0)
 		ret = mp_error_set(MP_EOS, "cannot write '%s': %s", dst, strerror(errno));
-	if (fd >= 0)
+cleanup:
+	if (fd >= 0) {
 		close(fd);
+		if (ret < 0)
+			unlink(dst); /* never leave a truncated copy that looks like a backup */
+	}
 	free(data);
 	return ret;
 }

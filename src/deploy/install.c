@@ -47,9 +47,12 @@ struct item {
 	unsigned disk_mode;
 	int local_change;
 	int in_manifest; /* the manifest had it installed */
+	git_oid had;     /* ...with this content */
+	unsigned had_mode;
 	char *tmp;
 	enum deploy_change change;
 	int skip;
+	int unchanged; /* skipped because there is nothing to do */
 };
 
 struct run {
@@ -215,6 +218,10 @@ static int walk_cb(const char *root, const git_tree_entry *entry, void *payload)
 	git_oid_cpy(&it->want, git_tree_entry_id(entry));
 	it->want_mode = mode;
 	it->in_manifest = e && e->present;
+	if (it->in_manifest) {
+		git_oid_cpy(&it->had, &e->oid);
+		it->had_mode = e->mode;
+	}
 	return 0;
 }
 
@@ -325,6 +332,9 @@ static int examine(struct run *r, const char *mapping, const char *target, struc
 	if (it->want_present) {
 		if (it->disk_present && git_oid_equal(&it->disk, &it->want)) {
 			it->change = DEPLOY_RECORDED;
+			if (e && e->present && git_oid_equal(&e->oid, &it->want) && e->mode == it->want_mode &&
+			    it->disk_mode == (it->want_mode == 0120000 ? 0120000 : it->want_mode) && !e->why)
+				it->skip = it->unchanged = 1; /* (--force) installed and unchanged: nothing to do */
 		} else {
 			it->change = it->disk_present ? DEPLOY_UPDATED : DEPLOY_ADDED;
 			it->local_change = it->disk_present && !(e && e->present && git_oid_equal(&e->oid, &it->disk));
@@ -384,6 +394,33 @@ static int restore_failed(struct run *r, const char *mapping, struct item *it, c
 	return deploy_backup_move(it->target, f->backup);
 }
 
+/*
+ * A file found already new (an install killed after its rename, before its
+ * verification) fails verification: put back what the manifest says was
+ * installed before, from the repository's objects, the failed file going to
+ * the backups; or, when that is not known, leave it and hold it.
+ */
+static int recorded_failed(struct run *r, const char *mapping, struct manifest *m, struct item *it,
+			   struct deploy_file *f)
+{
+	git_blob *b = NULL;
+	int ret;
+
+	if (!it->in_manifest || git_oid_equal(&it->had, &it->want) || it->had_mode == 0120000 ||
+	    git_blob_lookup(&b, r->repo, &it->had) < 0) {
+		git_error_clear();
+		f->note = xstrdup("it was already in place and the previous version is unknown: left as it is, held");
+		return manifest_record(m, it->rel, 1, &it->want, it->want_mode, r->report->id, HOLD_FAILED, &it->want);
+	}
+	f->backup = backup_path(r->report->id, mapping, it->rel, ".failed");
+	if ((ret = deploy_backup_link(it->target, f->backup)) == 0)
+		ret = deploy_put(it->target, git_blob_rawcontent(b), (size_t)git_blob_rawsize(b), it->had_mode, 0);
+	git_blob_free(b);
+	if (ret < 0)
+		return ret;
+	return manifest_record(m, it->rel, 1, &it->had, it->had_mode, r->report->id, HOLD_FAILED, &it->want);
+}
+
 static int apply_item(struct run *r, const char *mapping, struct manifest *m, struct item *it)
 {
 	struct deploy_file *f;
@@ -440,9 +477,7 @@ static int apply_item(struct run *r, const char *mapping, struct manifest *m, st
 			f->change = DEPLOY_FAILED;
 			r->report->issues++;
 			if (it->change == DEPLOY_RECORDED) {
-				/* it was there already: keep it, hold it, report it */
-				ret = manifest_record(m, it->rel, 1, &it->want, it->want_mode, r->report->id, HOLD_FAILED,
-						      &it->want);
+				ret = recorded_failed(r, mapping, m, it, f);
 				goto cleanup;
 			}
 			if ((ret = restore_failed(r, mapping, it, backup, f)) < 0)
@@ -532,7 +567,38 @@ cleanup:
 	return why;
 }
 
-static int install_mapping(struct run *r, const char *mapping)
+/*
+ * The manifest snapshot of `mapping` is damaged (cut short, edited): keep
+ * it aside as <file>.damaged, start from an empty manifest (plus whatever
+ * its change log still says) and let the caller compare every file with
+ * the workspace, so files that differ are backed up, never lost.
+ */
+static int rebuild_damaged_manifest(struct run *r, struct manifest *m, const char *mapping, const char *target)
+{
+	char *aside = xasprintf("%s.damaged", m->file);
+	int ret = 0;
+
+	if (rename(m->file, aside) < 0) {
+		ret = mp_error_set(MP_EOS, "cannot move the damaged manifest '%s' aside: %s", m->file, strerror(errno));
+		goto cleanup;
+	}
+	strlist_push_nodup(&r->report->notes,
+			   xasprintf("%s: the manifest was damaged (%s): kept as '%s', rebuilt by comparing every "
+				     "file with the workspace (files that differ are backed up)",
+				     mapping, m->damaged, aside));
+	manifest_release(m);
+	mp_error_clear();
+	ret = manifest_load(m, mapping, target);
+cleanup:
+	free(aside);
+	return ret;
+}
+
+/*
+ * Install one mapping.  With `up_to_date_only` set, only check (without
+ * the lock) whether the fast path applies: *up_to_date_only = 1 if so.
+ */
+static int install_mapping(struct run *r, const char *mapping, int *up_to_date_only)
 {
 	struct manifest m = MANIFEST_INIT;
 	struct walk_ctx w = { 0 };
@@ -543,7 +609,7 @@ static int install_mapping(struct run *r, const char *mapping)
 	const char *from = config_get(r->cfg, "install", mapping, "from");
 	char tree_hex[GIT_OID_HEXSZ + 1];
 	size_t staged = 0, first_file = r->report->nr;
-	int ret = 0, created = 0, skipped = 0;
+	int ret = 0, created = 0, skipped = 0, rebuilt = 0;
 
 	if (!from || !*from)
 		from = "shared/voltagent";
@@ -553,8 +619,6 @@ static int install_mapping(struct run *r, const char *mapping)
 		return MP_ECONFIG;
 	config_get_list(&globs, r->cfg, "install", mapping, "executable");
 	settings = settings_hash(from, &globs);
-	if ((ret = manifest_load(&m, mapping, target)) < 0)
-		goto cleanup;
 
 	if (git_tree_entry_bypath(&fe, r->head_tree, from) < 0 || git_tree_entry_type(fe) != GIT_OBJECT_TREE) {
 		git_error_clear();
@@ -566,14 +630,23 @@ static int install_mapping(struct run *r, const char *mapping)
 	git_oid_tostr(tree_hex, sizeof(tree_hex), git_tree_entry_id(fe));
 
 	/* 1. the fast path */
-	if (!r->opts->force && !r->opts->retry && m.tree && !strcmp(m.tree, tree_hex) && m.settings &&
-	    !strcmp(m.settings, settings) && m.realpath) {
+	if (!r->opts->force && !r->opts->retry && manifest_up_to_date(mapping, target, tree_hex, settings)) {
 		struct stat st;
 
 		if (stat(target, &st) == 0 && S_ISDIR(st.st_mode)) {
-			strlist_push(&r->report->up_to_date, mapping);
+			if (up_to_date_only)
+				*up_to_date_only = 1;
+			else
+				strlist_push(&r->report->up_to_date, mapping);
 			goto cleanup;
 		}
+	}
+	if (up_to_date_only)
+		goto cleanup; /* there is work: the caller takes the lock and comes back */
+	if ((ret = manifest_load(&m, mapping, target)) < 0) {
+		if (!m.damaged || (ret = rebuild_damaged_manifest(r, &m, mapping, target)) < 0)
+			goto cleanup;
+		rebuilt = 1;
 	}
 	if ((why = check_target(r, &m, target, &created))) {
 		struct deploy_file *f = deploy_report_add(r->report, mapping, ".", target, DEPLOY_SKIPPED);
@@ -593,7 +666,7 @@ static int install_mapping(struct run *r, const char *mapping)
 	w.globs = &globs;
 	w.target = target;
 	w.opts = r->opts;
-	w.force = r->opts->force || created;
+	w.force = r->opts->force || created || rebuilt;
 	if (git_tree_walk(from_tree, GIT_TREEWALK_PRE, walk_cb, &w) < 0) {
 		ret = mp_error_git("cannot read '%s' at HEAD", from);
 		goto cleanup;
@@ -604,6 +677,8 @@ static int install_mapping(struct run *r, const char *mapping)
 
 		if (e->seen || !e->present)
 			continue;
+		if (e->has_hold && git_oid_is_zero(&e->hold))
+			continue; /* restored by a rollback while upstream lacks it: held */
 		w.items = xgrow(w.items, sizeof(*w.items), w.nr + 1, &w.alloc);
 		it = &w.items[w.nr++];
 		memset(it, 0, sizeof(*it));
@@ -618,7 +693,7 @@ static int install_mapping(struct run *r, const char *mapping)
 
 		if ((ret = examine(r, mapping, target, it, manifest_find(&m, it->rel), &checked)) < 0)
 			goto cleanup;
-		if (it->skip)
+		if (it->skip && !it->unchanged)
 			skipped++;
 		else if (!it->want_present && !it->disk_present)
 			manifest_set(&m, it->rel, 0, NULL, 0, NULL, NULL, NULL), it->skip = 1;
@@ -761,11 +836,35 @@ int deploy_install(struct deploy_report *out, const struct config *cfg, git_repo
 	git_oid_tostr(r.head_hex, sizeof(r.head_hex), &head_oid);
 	out->commit = xstrdup(r.head_hex);
 
+	/* nothing changed (the usual pull): say so without taking the lock */
+	{
+		size_t current = 0;
+
+		for (size_t i = 0; i < mappings.nr; i++) {
+			int up = 0;
+
+			if (install_mapping(&r, mappings.items[i], &up) == 0 && up)
+				current++;
+			mp_error_clear();
+		}
+		strlist_release(&out->notes);
+		if (current == mappings.nr) {
+			for (size_t i = 0; i < mappings.nr; i++)
+				strlist_push(&out->up_to_date, mappings.items[i]);
+			ret = 0;
+			goto cleanup;
+		}
+	}
 	if ((ret = deploy_lock_take(&lock, opts->lock_wait_ms > 0 ? opts->lock_wait_ms : 10000)) < 0)
 		goto cleanup;
-	out->lock_taken_over = lock.took_over;
+	out->lock_taken_over = lock.took_over != 0;
+	if (lock.took_over)
+		strlist_push_nodup(&out->notes,
+				   xasprintf("the install lock was left by process %ld, which no longer runs "
+					     "(an install was interrupted): taken over, this install completes it",
+					     lock.took_over));
 	for (size_t i = 0; i < mappings.nr; i++) {
-		if ((ret = install_mapping(&r, mappings.items[i])) < 0) {
+		if ((ret = install_mapping(&r, mappings.items[i], NULL)) < 0) {
 			if (ret != MP_ECONFIG)
 				goto cleanup;
 			/* a mapping without a target: say so, install the others */

@@ -47,14 +47,26 @@ struct manifest {
 	size_t *slots;   /* open-addressing index: entry index + 1, 0 empty */
 	size_t nslots;
 	int log_fd;      /* the change log, open while installing */
+	char *damaged;   /* manifest_load(): why the snapshot could not be read, or NULL */
 };
-#define MANIFEST_INIT { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, -1 }
+#define MANIFEST_INIT { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, NULL, 0, -1, NULL }
 
 /* The manifest file for mapping `name` installing into `target` (expanded). Caller frees. */
 char *manifest_path(const char *name, const char *target);
 
-/* Load the snapshot and replay its log.  A missing manifest is empty.  Returns 0 or MP_E*. */
+/*
+ * Load the snapshot and replay its log.  A missing manifest is empty.
+ * Returns 0 or MP_E*; a snapshot that is not JSON (cut short, damaged)
+ * is MP_EOS with `m->damaged` set to the parser's reason.
+ */
 int manifest_load(struct manifest *m, const char *name, const char *target);
+
+/*
+ * 1 when the last complete install of `name` into `target` was of `tree`
+ * with `settings` and nothing changed the manifest since (reads only the
+ * small ".stamp" file written with the snapshot).
+ */
+int manifest_up_to_date(const char *name, const char *target, const char *tree, const char *settings);
 
 /* Find the entry of `path`, or NULL. */
 struct mf_entry *manifest_find(const struct manifest *m, const char *path);
@@ -97,6 +109,9 @@ int record_close(struct record_writer *w);
 /* Read installs/<id>.jsonl: header into `*header`, file lines into `*lines` (array). */
 int record_read(json_t **header, json_t **lines, const char *id);
 
+/* Every record id, newest first (one readdir, no file read). */
+void record_list_ids(struct strlist *out);
+
 /* The id of the newest record, or NULL. Caller frees. */
 char *record_last_id(void);
 
@@ -107,7 +122,7 @@ int record_resolve(char **out, const char *prefix);
 
 struct deploy_lock {
 	int fd;
-	int took_over; /* the previous holder had died */
+	long took_over; /* the pid of a previous holder that had died, else 0 */
 };
 #define DEPLOY_LOCK_INIT { -1, 0 }
 

@@ -61,7 +61,7 @@ int deploy_lock_take(struct deploy_lock *l, int wait_ms)
 		long pid = atol(text);
 
 		if (pid > 0 && pid != getpid() && kill((pid_t)pid, 0) < 0 && errno == ESRCH)
-			l->took_over = 1;
+			l->took_over = pid;
 	}
 	journal_timestamp(ts, sizeof(ts));
 	n = snprintf(text, sizeof(text), "%ld %s\n", (long)getpid(), ts);

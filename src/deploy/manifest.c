@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static size_t hash_str(const char *s)
@@ -100,6 +101,26 @@ char *manifest_path(const char *name, const char *target)
 	return ret;
 }
 
+int manifest_up_to_date(const char *name, const char *target, const char *tree, const char *settings)
+{
+	char *file = manifest_path(name, target), *stamp = xasprintf("%s.stamp", file);
+	char *log = xasprintf("%s.log", file), *text = NULL, *expect;
+	size_t len;
+	int ret = 0;
+
+	if (fs_read_file(&text, &len, stamp) == 0 && !fs_exists(log)) {
+		expect = xasprintf("%s %s ", tree, settings);
+		ret = starts_with(text, expect) && len > strlen(expect) + 2 && text[strlen(expect)] != '-';
+		free(expect);
+	}
+	mp_error_clear();
+	free(text);
+	free(log);
+	free(stamp);
+	free(file);
+	return ret;
+}
+
 static const char *jstr(json_t *o, const char *key)
 {
 	return json_string_value(json_object_get(o, key));
@@ -177,7 +198,8 @@ int manifest_load(struct manifest *m, const char *name, const char *target)
 		goto cleanup;
 	root = json_loadb(text, len, 0, &jerr);
 	if (!json_is_object(root)) {
-		ret = mp_error_set(MP_EOS, "cannot read manifest '%s': %s (move it away to start over)", m->file,
+		m->damaged = xstrdup(root ? "not a JSON object" : jerr.text);
+		ret = mp_error_set(MP_EOS, "cannot read manifest '%s': %s (the next 'git meshpush install' rebuilds it)", m->file,
 				   jerr.text);
 		goto cleanup;
 	}
@@ -218,6 +240,17 @@ static json_t *entry_json(const char *path, int present, const git_oid *oid, uns
 	return o;
 }
 
+/* 1 when the file open as `fd` is empty or ends with a newline. */
+static int log_ends_with_newline(int fd)
+{
+	struct stat st;
+	char c;
+
+	if (fstat(fd, &st) < 0 || st.st_size == 0)
+		return 1;
+	return pread(fd, &c, 1, st.st_size - 1) != 1 || c == '\n';
+}
+
 int manifest_record(struct manifest *m, const char *path, int present, const git_oid *oid,
 		    unsigned mode, const char *install, const char *why, const git_oid *hold)
 {
@@ -231,8 +264,11 @@ int manifest_record(struct manifest *m, const char *path, int present, const git
 		char *log = xasprintf("%s.log", m->file), *dir = deploy_state_path("manifests");
 
 		fs_mkdir_p(dir, 0700);
-		m->log_fd = open(log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+		m->log_fd = open(log, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
 		if (m->log_fd < 0)
+			ret = mp_error_set(MP_EOS, "cannot write manifest log '%s': %s", log, strerror(errno));
+		else if (!log_ends_with_newline(m->log_fd) && write(m->log_fd, "\n", 1) != 1)
+			/* a line cut short by a crash: end it, or the next line would be lost with it */
 			ret = mp_error_set(MP_EOS, "cannot write manifest log '%s': %s", log, strerror(errno));
 		free(dir);
 		free(log);
@@ -287,8 +323,20 @@ int manifest_save(struct manifest *m)
 		close(m->log_fd);
 		m->log_fd = -1;
 	}
-	if (unlink(log) < 0 && errno != ENOENT)
+	if (unlink(log) < 0 && errno != ENOENT) {
 		ret = mp_error_set(MP_EOS, "cannot remove '%s': %s", log, strerror(errno));
+		goto cleanup;
+	}
+	/* the stamp: what the fast path of the next install reads instead of the snapshot */
+	{
+		char *stamp = xasprintf("%s.stamp", m->file);
+		char *line = xasprintf("%s %s %s\n", m->tree ? m->tree : "-", m->settings ? m->settings : "-",
+				       m->realpath ? m->realpath : "-");
+
+		ret = fs_write_atomic(stamp, line, strlen(line), 0600);
+		free(line);
+		free(stamp);
+	}
 cleanup:
 	json_decref(root);
 	free(text);
@@ -316,6 +364,7 @@ void manifest_release(struct manifest *m)
 	free(m->tree);
 	free(m->settings);
 	free(m->install);
+	free(m->damaged);
 	memset(m, 0, sizeof(*m));
 	m->log_fd = -1;
 }

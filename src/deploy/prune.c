@@ -40,28 +40,28 @@ static void remove_empty_parents(const char *path, const char *stop)
 
 int deploy_prune(size_t *removed, const struct config *cfg)
 {
-	struct deploy_record *recs = NULL;
+	struct strlist recs = STRLIST_INIT;
 	struct manifest seen = MANIFEST_INIT; /* "mapping:path" that have a newer backup (a set) */
 	char *backups = deploy_state_path("backups"), *installs = deploy_state_path("installs");
 	long keep = config_get_int(cfg, "backup", NULL, "keep");
 	long days = config_get_int(cfg, "backup", NULL, "max_age_days");
 	time_t now = time(NULL);
 	size_t nr = 0;
-	int ret;
+	int ret = 0;
 
 	*removed = 0;
-	if ((ret = deploy_records_list(&recs, &nr)) < 0)
-		goto cleanup;
-	if (!((keep > 0 && (long)nr > keep) || (days > 0 && nr && id_time(recs[nr - 1].id) > 0 &&
-						 now - id_time(recs[nr - 1].id) > days * 86400L)))
+	record_list_ids(&recs);
+	nr = recs.nr;
+	if (!((keep > 0 && (long)nr > keep) || (days > 0 && nr && id_time(recs.items[nr - 1]) > 0 &&
+						 now - id_time(recs.items[nr - 1]) > days * 86400L)))
 		goto cleanup; /* nothing is old enough */
 	for (size_t i = 0; i < nr; i++) {
 		json_t *h = NULL, *lines = NULL, *v;
-		int prunable = (keep > 0 && (long)i >= keep) || (days > 0 && id_time(recs[i].id) > 0 &&
-								 now - id_time(recs[i].id) > days * 86400L);
+		int prunable = (keep > 0 && (long)i >= keep) || (days > 0 && id_time(recs.items[i]) > 0 &&
+								 now - id_time(recs.items[i]) > days * 86400L);
 		size_t j, left = 0;
 
-		if (record_read(&h, &lines, recs[i].id) < 0) {
+		if (record_read(&h, &lines, recs.items[i]) < 0) {
 			mp_error_clear();
 			json_decref(lines);
 			continue;
@@ -88,7 +88,7 @@ int deploy_prune(size_t *removed, const struct config *cfg)
 			free(key);
 		}
 		if (prunable && !left) {
-			char *path = xasprintf("%s/%s.jsonl", installs, recs[i].id);
+			char *path = xasprintf("%s/%s.jsonl", installs, recs.items[i]);
 
 			unlink(path);
 			free(path);
@@ -97,7 +97,7 @@ int deploy_prune(size_t *removed, const struct config *cfg)
 		json_decref(lines);
 	}
 cleanup:
-	deploy_records_free(recs, nr);
+	strlist_release(&recs);
 	manifest_release(&seen);
 	free(backups);
 	free(installs);

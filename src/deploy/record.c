@@ -131,8 +131,7 @@ static int cmp_desc(const void *a, const void *b)
 	return strcmp(*(char *const *)b, *(char *const *)a);
 }
 
-/* Every record id, newest first. */
-static void list_ids(struct strlist *out)
+void record_list_ids(struct strlist *out)
 {
 	char *dir = deploy_state_path("installs");
 	DIR *d = opendir(dir);
@@ -154,7 +153,7 @@ char *record_last_id(void)
 	struct strlist ids = STRLIST_INIT;
 	char *ret = NULL;
 
-	list_ids(&ids);
+	record_list_ids(&ids);
 	if (ids.nr)
 		ret = xstrdup(ids.items[0]);
 	strlist_release(&ids);
@@ -168,7 +167,7 @@ int record_resolve(char **out, const char *prefix)
 	int ret = 0;
 
 	*out = NULL;
-	list_ids(&ids);
+	record_list_ids(&ids);
 	for (size_t i = 0; i < ids.nr; i++) {
 		if (!strncmp(ids.items[i], prefix, n)) {
 			if (!found++)
@@ -215,7 +214,7 @@ int deploy_records_list(struct deploy_record **out, size_t *nr)
 
 	*out = NULL;
 	*nr = 0;
-	list_ids(&ids);
+	record_list_ids(&ids);
 	if (ids.nr)
 		*out = xcalloc(ids.nr, sizeof(**out));
 	for (size_t i = 0; i < ids.nr; i++) {

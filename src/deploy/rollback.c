@@ -255,9 +255,16 @@ static int restore_line(struct session *s, json_t *line)
 		git_oid_cpy(&hold, &after);
 		has_hold = 1;
 	}
+	if (has_hold && before_s && git_oid_equal(&hold, &before))
+		has_hold = 0; /* what is back is what HEAD has: nothing to hold */
+	else if (!has_hold && before_s) {
+		/* HEAD does not have it (removed upstream): hold it while HEAD still lacks it */
+		memset(&hold, 0, sizeof(hold));
+		has_hold = 1;
+	}
 	m = session_manifest(s, mapping, target_dir);
 	ret = manifest_record(m, rel, before_s != NULL, before_s ? &before : NULL, before_mode, s->report->id,
-			      HOLD_ROLLBACK, has_hold ? &hold : NULL);
+			      has_hold ? HOLD_ROLLBACK : NULL, has_hold ? &hold : NULL);
 	if (ret < 0)
 		goto cleanup;
 

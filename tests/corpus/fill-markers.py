@@ -86,7 +86,7 @@ def main(argv):
             files.append(a)
     rows = []
     for f in files:
-        text = open(f, encoding="utf-8").read()
+        text = open(f, encoding="utf-8", newline="").read()
         # labels first, on the template's lines, so that %{pem:n} markers
         # expanding to several lines shift later labels correctly
         out_lines = []
@@ -101,7 +101,7 @@ def main(argv):
                 rows.append("%s\t%d\t%s" % (rel, lineno, lab.group(1)))
             lineno += line.count("\n")
             out_lines.append(line)
-        open(f, "w", encoding="utf-8").write("\n".join(out_lines))
+        open(f, "w", encoding="utf-8", newline="").write("\n".join(out_lines))
     if labels and rows:
         with open(labels, "a", encoding="utf-8") as lf:
             lf.write("\n".join(rows) + "\n")

@@ -258,14 +258,28 @@ _PLACEHOLDER = [re.compile(p, re.I) for p in [
     r"(your|my)[_-]?(api[_-]?)?(key|token|secret|password)([_-]?here)?",
     r"_here$", r"^replace[_-]?me", r"insert[_-]?(your|key|token)",
     r"EXAMPLE", r"^AKIAIOSFODNN7EXAMPLE$", r"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    # vendors' documented examples, as in the engine's filter.c
+    r"^sk_test_4eC39HqLyjWDarjtT1zdp7dc$", r"^pk_test_TYooMQauvdEDq54NiTphI7jx$",
+    r"^sk_test_BQokikJOvBiI2HlWgH4olfQ2$", r"^ghp_16C7e42F292c6912E7710c838347Ae178B4a$",
+    r"^AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe$", r"^xoxb-not-a-real-token-this-will-not-work$",
 ]]
 
 
+# whole words that make a value a placeholder (as the engine's filter.c)
+_PLACEHOLDER_WORDS = {
+    "your", "yours", "example", "examples", "placeholder", "dummy", "redacted", "changeme", "changeit",
+    "replaceme", "fake", "sample", "insert", "xxx", "todo", "fixme", "none", "null", "nil", "undefined",
+    "notasecret", "mytoken", "mysecret", "mypassword", "yourtoken", "secrethere", "tokenhere",
+}
+
+
 def is_placeholder(secret):
-    s = secret.decode("utf-8", "replace").strip()
+    s = secret.decode("utf-8", "replace").strip().strip("\"'`")
     if not s:
         return True
     if len(set(s)) == 1:
+        return True
+    if any(w.lower() in _PLACEHOLDER_WORDS for w in re.split(r"[^A-Za-z0-9]+", s)):
         return True
     return any(p.search(s) for p in _PLACEHOLDER)
 
