@@ -434,7 +434,7 @@ char *deploy_report_format(const struct deploy_report *r)
 	size_t touched = 0;
 
 	if (r->id && r->nr)
-		strbuf_addf(&sb, "install %s (HEAD %.7s)\n", r->id, r->commit ? r->commit : "?");
+		strbuf_addf(&sb, "%s %s (HEAD %.7s)\n", r->kind ? r->kind : "install", r->id, r->commit ? r->commit : "?");
 	for (size_t i = 0; i < r->nr; i++) {
 		const struct deploy_file *f = &r->files[i];
 

@@ -85,6 +85,7 @@ static int session_start(struct session *s, const char *kind, const char *of)
 		s->head_tree = (git_tree *)obj;
 	git_error_clear();
 	s->report->id = record_new_id();
+	s->report->kind = !strcmp(kind, "rollback") ? "rollback" : "remove";
 	journal_timestamp(ts, sizeof(ts));
 	h = json_pack("{s:s, s:s, s:s, s:s}", "id", s->report->id, "time", ts, "kind", kind, "trigger", "manual");
 	if (of)
