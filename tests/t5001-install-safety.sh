@@ -123,6 +123,20 @@ test_expect_success 'a broken version already in place (an install killed before
 	echo "one fixed" >pub/shared/voltagent/one.txt && sync_agent "fixed again"
 '
 
+test_expect_success 'a verify command that hangs is killed after verify_timeout: issues' '
+	echo "slow one" >pub/shared/voltagent/hang.txt &&
+	git -C pub add -A && git -C pub commit -q -m hang && git -C pub push -q &&
+	git -C agent -c core.hooksPath=/nonexistent pull -q --ff-only &&
+	printf "#!/bin/sh\nsleep 30\n" >bin/hang && chmod +x bin/hang &&
+	test_expect_code 1 git -C agent meshpush -c install.voltagent.verify="hang {}" \
+		-c install.voltagent.verify_timeout=1 install >out &&
+	test_grep "FAILED    hang.txt" out &&
+	test_grep "| timed out after 1 s" out &&
+	test_must_fail test -e "$WS/hang.txt" &&
+	git -C agent meshpush install --retry >out &&
+	test_grep "added     hang.txt  (verified)" out
+'
+
 test_expect_success 'a folder in the way is not deleted: reported, skipped, exit 1' '
 	mkdir -p "$WS/dir.txt" && echo mine >"$WS/dir.txt/keep" &&
 	echo file >pub/shared/voltagent/dir.txt &&
