@@ -16,6 +16,8 @@ HOOKDIR ?= $(PREFIX)/share/git-meshpush/hooks
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 CC ?= cc
+# libcrypto: OpenSSL (libcurl loads it anyway): SHA-256 and host-key fingerprints of the scp
+# transport (src/transfer/ssh.c), the signatures of src/net/; initialised only when used.
 PKGS := libgit2 libcurl inih libhs libpcre2-8 jansson libcrypto zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
