@@ -221,6 +221,15 @@ test_expect_success 'a target that is a link at its first install is followed, a
 	echo "linked: up to date" >expect && test_cmp expect out
 '
 
+test_expect_success 'a target overlapping the backups or the repository is refused' '
+	test_expect_code 1 git -C agent meshpush -c install.home.to=~ install --mapping home >out &&
+	test_grep "skipped   \.  refused: the target .$HOME. overlaps the backups" out &&
+	test_expect_code 1 git -C agent meshpush -c install.repo.to="$TRASH/agent/sub" install --mapping repo >out &&
+	test_grep "refused: the target .$TRASH/agent/sub. overlaps the repository" out &&
+	test_must_fail test -e agent/sub &&
+	test_must_fail test -e "$HOME/one.txt"
+'
+
 test_expect_success 'hostile names are installed and verified as they are (no shell)' '
 	rm -f verify-args &&
 	(cd pub/shared/voltagent &&
