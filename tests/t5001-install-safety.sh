@@ -137,6 +137,20 @@ test_expect_success 'a verify command that hangs is killed after verify_timeout:
 	test_grep "added     hang.txt  (verified)" out
 '
 
+test_expect_success 'a secret in the output of a failing verify command is redacted' '
+	tok="ghp_""1YxxXunzpZevTfwE4aC53rdk6s7Id50BR7CQ" &&
+	printf "#!/bin/sh\necho \"GITHUB_TOKEN=%s\"\nexit 2\n" "$tok" >bin/leaky && chmod +x bin/leaky &&
+	echo leak >pub/shared/voltagent/leak.txt &&
+	git -C pub add -A && git -C pub commit -q -m leak && git -C pub push -q &&
+	git -C agent -c core.hooksPath=/nonexistent pull -q --ff-only &&
+	test_expect_code 1 git -C agent meshpush -c install.voltagent.verify="leaky {}" install >out &&
+	test_grep "FAILED    leak.txt" out &&
+	test_grep "| GITHUB_TOKEN=ghp_" out &&
+	! grep -F "$tok" out &&
+	! grep -F "$tok" agent/.git/meshpush/journal.jsonl &&
+	git -C agent meshpush install --retry >out
+'
+
 test_expect_success 'a folder in the way is not deleted: reported, skipped, exit 1' '
 	mkdir -p "$WS/dir.txt" && echo mine >"$WS/dir.txt/keep" &&
 	echo file >pub/shared/voltagent/dir.txt &&
