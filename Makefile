@@ -16,6 +16,8 @@ HOOKDIR ?= $(PREFIX)/share/git-meshpush/hooks
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 CC ?= cc
+# libcrypto: OpenSSL (libcurl loads it anyway): SHA-256 and host-key fingerprints of the scp
+# transport (src/transfer/ssh.c), the signatures of src/net/; initialised only when used.
 PKGS := libgit2 libcurl inih libhs libpcre2-8 jansson libcrypto zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -29,7 +31,7 @@ LIBS := $(PKG_LIBS) -lpthread -lm
 DEPS_BUILD := build-essential pkg-config git libgit2-dev libcurl4-openssl-dev \
 	libinih-dev libpcre2-dev libjansson-dev libssl-dev zlib1g-dev
 DEPS_TEST := openssh-server openssh-client python3 perl ca-certificates procps \
-	pcre2-utils rsync ripgrep man-db iproute2 e2fsprogs time hyperfine
+	pcre2-utils rsync ripgrep man-db iproute2 e2fsprogs time hyperfine openssl bc
 # make asan / make fuzz / make valgrind
 DEPS_HARDEN := clang libclang-rt-14-dev valgrind
 DEPS := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_HARDEN)

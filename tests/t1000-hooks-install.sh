@@ -225,6 +225,16 @@ test_expect_success 'core.hooksPath absolute' '
 	test_must_fail test -e abs-hooks/pre-push
 '
 
+test_expect_success 'core.hooksPath from the global configuration: installed there, with a warning' '
+	git clone -q mesh.git glob &&
+	git config --global core.hooksPath "$TRASH/global-hooks" &&
+	git -C glob meshpush hooks install >out 2>err &&
+	git config --global --unset core.hooksPath &&
+	test_grep "^hooks directory: $TRASH/global-hooks (core.hooksPath, global)$" out &&
+	test_grep "serve every repository" err &&
+	test_cmp "$SRC_DIR/hooks/pre-push" global-hooks/pre-push
+'
+
 test_expect_success 'core.hooksPath inside the work tree (husky style): refused unless --force' '
 	git clone -q mesh.git husky &&
 	mkdir husky/.husky &&

@@ -123,6 +123,22 @@ json.dump(e, open(sys.argv[1], \"w\"))" "$f" $sleeper &&
 	test "$(receiver_count oracle)" = 1
 '
 
+test_expect_success 'an agent failing for long is not tried by every run, but by flush' '
+	stop_receiver oracle &&
+	queue_for_down 1 &&
+	f=$(ls "$OUTBOX"/*.json) &&
+	python3 -c "
+import json, sys, time
+e = json.load(open(sys.argv[1])); e[\"attempts\"] = 6; e[\"last_attempt\"] = int(time.time()) - 60
+json.dump(e, open(sys.argv[1], \"w\"))" "$f" &&
+	start_receiver oracle --port "$(cat port)" --token "$TOKEN" &&
+	git -C repo meshpush announce --dry-run x.js --to oracle --purpose p >/dev/null &&
+	test "$(receiver_requests oracle)" = 0 &&
+	git -C repo meshpush outbox flush >out &&
+	test_grep "delivered 1 announcement to oracle" out &&
+	test "$(receiver_count oracle)" = 1
+'
+
 test_expect_success 'two flushes at once deliver each entry once' '
 	stop_receiver oracle &&
 	queue_for_down 3 &&

@@ -57,7 +57,8 @@ static void mapping_status(struct deploy_status *st, const struct config *cfg, g
 		st->pending = !m.tree || strcmp(m.tree, hex);
 	}
 	git_error_clear();
-	qsort(m.entries, m.nr, sizeof(*m.entries), cmp_entry);
+	if (m.nr)
+		qsort(m.entries, m.nr, sizeof(*m.entries), cmp_entry);
 	for (size_t i = 0; i < m.nr; i++) {
 		struct mf_entry *e = &m.entries[i];
 		char *full = fs_join(target, e->path);

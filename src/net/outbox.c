@@ -101,6 +101,7 @@ int outbox_entry_write(struct outbox_entry *e)
 	set_str(o, "last_error", e->last_error);
 	json_object_set_new(o, "held", json_boolean(e->held));
 	json_object_set_new(o, "not_before", json_integer((json_int_t)e->not_before));
+	json_object_set_new(o, "last_attempt", json_integer((json_int_t)e->last_attempt));
 	if (e->lease_pid) {
 		json_t *lease = json_object();
 
@@ -149,6 +150,7 @@ static int entry_read(struct outbox_entry *e, const char *path)
 	e->attempts = (int)json_integer_value(json_object_get(o, "attempts"));
 	e->held = json_is_true(json_object_get(o, "held"));
 	e->not_before = (time_t)json_integer_value(json_object_get(o, "not_before"));
+	e->last_attempt = (time_t)json_integer_value(json_object_get(o, "last_attempt"));
 	lease = json_object_get(o, "lease");
 	if (json_is_object(lease)) {
 		e->lease_pid = (long)json_integer_value(json_object_get(lease, "pid"));
@@ -255,6 +257,23 @@ static int lease_live(const struct outbox_entry *e, time_t now)
 	return kill((pid_t)e->lease_pid, 0) == 0 || errno == EPERM;
 }
 
+/*
+ * An agent that has been failing for a while is not tried by every run
+ * (a hook would pay its connect timeout each time): after 4 failed
+ * attempts, 1 minute, then 2, 4, ... at most 60 minutes between tries.
+ */
+static int backing_off(const struct outbox_entry *e, time_t now)
+{
+	long wait;
+
+	if (e->attempts < 4 || !e->last_attempt)
+		return 0;
+	wait = e->attempts - 4 < 6 ? 60L << (e->attempts - 4) : 3600;
+	if (wait > 3600)
+		wait = 3600;
+	return e->last_attempt + wait > now;
+}
+
 /* Take outbox/.lock: 0, 1 when busy and `wait` is 0, or MP_EOS. */
 static int lock_outbox(int *fd_out, int wait)
 {
@@ -357,6 +376,7 @@ void outbox_settle(struct announce_result *out, struct outbox_entry *e, struct n
 	e->last_error = r->problem ? xstrdup(r->problem) : NULL;
 	e->held = r->outcome == NET_HOLD;
 	e->not_before = r->retry_after_s > 0 ? time(NULL) + r->retry_after_s : 0;
+	e->last_attempt = r->attempts ? time(NULL) : e->last_attempt;
 	e->lease_pid = 0;
 	e->lease_until = 0;
 	if (outbox_entry_write(e) < 0)
@@ -400,7 +420,7 @@ int outbox_flush_with(struct announce_result *out, const struct config *cfg, con
 			continue;
 		if (lease_live(e, now))
 			continue;
-		if (opts->opportunistic && (e->held || e->not_before > now))
+		if (opts->opportunistic && (e->held || e->not_before > now || backing_off(e, now)))
 			continue;
 		r->data = e;
 		if (net_request_prepare(r, cfg, e->agent, e->message, e->id) < 0) {

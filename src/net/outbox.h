@@ -36,6 +36,7 @@ struct outbox_entry {
 	int attempts;     /* requests made so far */
 	int held;         /* 1 after a 401/403: only an explicit flush retries it */
 	time_t not_before; /* the gateway asked to wait until then (Retry-After), or 0 */
+	time_t last_attempt; /* when it was last tried, or 0 */
 	long lease_pid;   /* a run delivering it right now, or 0 */
 	time_t lease_until;
 };
@@ -66,8 +67,10 @@ size_t outbox_remove(const char *id, const char *agent);
 struct outbox_flush_opts {
 	const char *id;     /* only this announcement, or NULL */
 	const char *agent;  /* only this agent, or NULL */
-	int opportunistic;  /* a run's automatic flush: skip held entries and those
-			       the gateway asked to wait for, give up fast, never wait for the lock */
+	int opportunistic;  /* a run's automatic flush: skip held entries, those the
+			       gateway asked to wait for and, after 4 failed attempts,
+			       those tried less than 1, 2, 4 ... 60 minutes ago; give up
+			       fast, never wait for the lock */
 	double deadline_ms; /* stop starting requests after this long, 0: no limit */
 };
 #define OUTBOX_FLUSH_OPTS_INIT { NULL, NULL, 0, 0 }

@@ -765,6 +765,56 @@ int ssh_put(struct ssh_put_result *out, const struct ssh_opts *opts, const struc
 	return ret;
 }
 
+/* Is the remote folder there?  (sftp: list it, stop at the first byte) */
+static int check_dest(struct session *s)
+{
+	struct strbuf w = STRBUF_INIT;
+	char *dir;
+	CURLcode rc;
+	int ret = 0;
+
+	if (s->proto == SSH_PROTO_SCP) /* scp cannot look at folders: this checks the connection */
+		return remote_exists(s, s->t->dest) < 0 ? -1 : 0;
+	dir = xasprintf("%s%s", s->t->dest, ends_with(s->t->dest, "/") ? "" : "/");
+	request_reset(s, dir);
+	strbuf_reset(&s->down);
+	s->down_max = 1;
+	s->down_over = 0;
+	rc = curl_easy_perform(s->curl);
+	if (rc == CURLE_REMOTE_FILE_NOT_FOUND) {
+		where(&w, s->t);
+		ret = mp_error_set(MP_EOS, "the remote folder '%s' does not exist on '%s': create it there first",
+				   s->t->dest, w.buf);
+	} else if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && s->down_over)) {
+		ret = fail(s, rc, "cannot look at the remote folder");
+	}
+	strbuf_release(&w);
+	free(dir);
+	return ret;
+}
+
+int ssh_check(const char **proto_out, const struct ssh_opts *opts, const struct ssh_target *t)
+{
+	struct session s;
+	int ret;
+
+	ret = session_open(&s, opts, t, opts->proto == SSH_PROTO_SCP ? SSH_PROTO_SCP : SSH_PROTO_SFTP);
+	if (ret == 0)
+		ret = check_dest(&s);
+	if (ret < 0 && opts->proto == SSH_PROTO_AUTO && s.proto == SSH_PROTO_SFTP &&
+	    strstr(mp_error_last(), "initializing sftp")) {
+		session_close(&s);
+		mp_error_clear();
+		ret = session_open(&s, opts, t, SSH_PROTO_SCP);
+		if (ret == 0)
+			ret = check_dest(&s);
+	}
+	if (proto_out)
+		*proto_out = s.proto == SSH_PROTO_SCP ? "scp" : "sftp";
+	session_close(&s);
+	return ret;
+}
+
 int ssh_get(char **out, size_t *out_len, const struct ssh_opts *opts, const struct ssh_target *t,
 	    const char *path, size_t max)
 {

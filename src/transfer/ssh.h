@@ -83,6 +83,14 @@ int ssh_put(struct ssh_put_result *out, const struct ssh_opts *opts, const struc
 void ssh_put_result_release(struct ssh_put_result *r);
 
 /*
+ * Connect to `t` as ssh_put() would, checking the host key, the key
+ * authentication and that `t->dest` exists (sftp; over scp only the
+ * connection can be checked), and send nothing.  `*proto_out` (may be
+ * NULL) receives "sftp" or "scp".  Returns 0, or as ssh_put().
+ */
+int ssh_check(const char **proto_out, const struct ssh_opts *opts, const struct ssh_target *t);
+
+/*
  * Read the remote file `path` (absolute, or relative to the login's home)
  * into `*out` (`*out_len` bytes), with the same checks as ssh_put().  At
  * most `max` bytes are read (0: no limit).  Returns 0, MP_ENOTFOUND, or as
