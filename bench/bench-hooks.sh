@@ -36,6 +36,8 @@ mkdir -p work/shared/voltagent
 i=0
 while [ $i -lt 50 ]; do echo "console.log($i)" >"work/shared/voltagent/f$i.js"; i=$((i + 1)); done
 git -C work add -A && git -C work commit -q -m base && git -C work push -q origin main
+# the timed pushes go to a branch that is not [mesh] production: no announcement (no network) in the numbers
+git -C work checkout -q -b topic && git -C work push -q origin topic
 git -C work meshpush hooks install >/dev/null
 # a new branch of NCOMMITS commits, each adding a line (fast-import), not pushed yet
 {

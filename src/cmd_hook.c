@@ -132,6 +132,21 @@ static void add_quoted_path(struct strbuf *sb, const char *path)
 	strbuf_addch(sb, '"');
 }
 
+/* The ref a finding belongs to: by its commit, or for a tag of a tree or blob by its path ("REF:PATH"). */
+static const struct pushed_ref *ref_of_finding(const struct push_plan *plan, const struct scan_finding *f)
+{
+	if (f->commit)
+		return push_plan_ref_of(plan, f->commit);
+	for (size_t i = 0; f->path && i < plan->nr; i++) {
+		const char *name = plan->refs[i].local_ref;
+		size_t n = strlen(name);
+
+		if (plan->refs[i].not_commit && !strncmp(f->path, name, n) && (!f->path[n] || f->path[n] == ':'))
+			return &plan->refs[i];
+	}
+	return NULL;
+}
+
 /*
  * Print the findings of `r`, one a line: [ref commit] file:line:column
  * rule redacted-secret; then how to fix it.  `plan` is NULL for a commit.
@@ -153,7 +168,7 @@ static void print_findings(const struct scan_report *r, const struct push_plan *
 
 		strbuf_addstr(&line, "    ");
 		if (plan) {
-			const struct pushed_ref *ref = push_plan_ref_of(plan, f->commit);
+			const struct pushed_ref *ref = ref_of_finding(plan, f);
 
 			strbuf_addf(&line, "%s %.7s ", ref ? ref->local_ref : "-", f->commit ? f->commit : "-");
 			if (f->commit)

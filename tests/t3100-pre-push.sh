@@ -118,6 +118,37 @@ test_expect_success 'a tag (annotated or not) is scanned like a branch' '
 	test_cmp expect out
 '
 
+test_expect_success 'a tag of a blob holding a secret is scanned as a blob' '
+	blob=$(printf "token = %s\n" "$SECRET" | git -C mesh hash-object -w --stdin) &&
+	git -C mesh tag -a -m "a blob" blobtag "$blob" &&
+	test_expect_code 1 git -C mesh push origin blobtag 2>err &&
+	test_grep "^    refs/tags/blobtag - refs/tags/blobtag:1:[0-9]* github-pat ghp_" err
+'
+
+test_expect_success 'a remote oid not known here (someone pushed since our fetch): scanned like a new ref' '
+	git clone -q mesh.git other &&
+	git -C other checkout -q clean &&
+	test_commit -C other theirs theirs.txt "theirs" &&
+	git -C other push -q --no-verify origin clean &&
+	git -C mesh checkout -q clean &&
+	test_commit -C mesh mine mine.txt "mine" &&
+	git -C mesh push -q -f origin clean &&
+	last_push mesh >out &&
+	echo "commits=1 findings=0 verdict=ok refs=refs/heads/clean" >expect &&
+	test_cmp expect out &&
+	git -C mesh checkout -q main
+'
+
+test_expect_success 'a push from a linked worktree: the same hooks, the journal of the common git directory' '
+	git -C mesh worktree add -q ../mesh-wt -b fromwt main &&
+	secret_commit mesh-wt wt.txt "key $SECRET" wt &&
+	test_expect_code 1 git -C mesh-wt push origin fromwt 2>err &&
+	test_grep "^    refs/heads/fromwt [0-9a-f]* wt.txt:1:" err &&
+	last_push mesh >out &&
+	echo "commits=1 findings=1 verdict=refused refs=refs/heads/fromwt" >expect &&
+	test_cmp expect out
+'
+
 test_expect_success 'deleting a remote branch passes without scanning' '
 	git -C mesh push -q --no-verify origin feat &&
 	git -C mesh push -q origin --delete feat &&
