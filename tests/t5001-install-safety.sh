@@ -268,6 +268,16 @@ line.sh" "quote'\''\"s.sh" "\$(touch pwned).sh" "\`touch pwned2\`.sh" "-rf.sh" "
 	test_grep "added     -rf.sh  (verified)" pull-err
 '
 
+test_expect_success 'a staged file left by a killed install is swept by the next install there' '
+	echo half >"$WS/.orphan.txt.meshpush-new" &&
+	echo "keep me" >"$WS/.hidden-user-file" &&
+	echo "one again" >pub/shared/voltagent/one.txt &&
+	sync_agent &&
+	test_grep "updated   one.txt" pull-err &&
+	test_must_fail test -e "$WS/.orphan.txt.meshpush-new" &&
+	test -e "$WS/.hidden-user-file"
+'
+
 test_expect_success 'one install at a time: the second says who holds the lock' '
 	cat >bin/slow <<-\EOF &&
 	#!/bin/sh

@@ -28,6 +28,7 @@
 #include "journal/journal.h"
 #include "util/fs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -501,6 +502,29 @@ cleanup:
 	return ret;
 }
 
+/*
+ * Remove staged files (".<name>.meshpush-new") a killed install left in
+ * `dir` for a file that is no longer to be installed.  Ours were all
+ * renamed by now, and we hold the lock.
+ */
+static void sweep_staged(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' && ends_with(de->d_name, ".meshpush-new") &&
+		    strlen(de->d_name) > strlen("..meshpush-new")) {
+			char *p = fs_join(dir, de->d_name);
+
+			unlink(p);
+			free(p);
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
 static void fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -798,9 +822,12 @@ static int install_mapping(struct run *r, const char *mapping, int *up_to_date_o
 	}
 
 	/* 6. durable, then the snapshot */
-	for (size_t i = 0; i < dirs.nr; i++)
-		if (!i || strcmp(dirs.items[i], dirs.items[i - 1]))
+	for (size_t i = 0; i < dirs.nr; i++) {
+		if (!i || strcmp(dirs.items[i], dirs.items[i - 1])) {
+			sweep_staged(dirs.items[i]);
 			fsync_dir(dirs.items[i]);
+		}
+	}
 	if (r->report->nr > first_file)
 		collect_pushers(r, m.commit, from);
 	else
