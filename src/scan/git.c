@@ -20,6 +20,8 @@
 #include "error.h"
 #include "util/fs.h"
 
+#include <ctype.h>
+#include <dirent.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +84,16 @@ static void oidset_grow(struct oidset *s)
 	*s = n;
 }
 
+static int oidset_has(const struct oidset *s, const git_oid *id)
+{
+	if (!s->cap)
+		return 0;
+	for (size_t i = oid_hash(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
+		if (!git_oid_cmp(&s->keys[i], id))
+			return 1;
+	return 0;
+}
+
 static void oidset_release(struct oidset *s)
 {
 	free(s->keys);
@@ -111,6 +123,67 @@ static char *loose_path(git_repository *repo, const git_oid *id)
 }
 
 /*
+ * The loose objects of a repository, listed once (a packed repository has
+ * none, and then no blob costs a failed open()).
+ */
+static struct {
+	pthread_mutex_t lock;
+	char *dir;
+	struct oidset set;
+} loose_cache = { PTHREAD_MUTEX_INITIALIZER, NULL, { 0 } };
+
+static int is_loose(git_repository *repo, const git_oid *id)
+{
+	const char *common = git_repository_commondir(repo);
+	const char *dir = __atomic_load_n(&loose_cache.dir, __ATOMIC_ACQUIRE);
+
+	if (dir && !strcmp(dir, common))
+		return oidset_has(&loose_cache.set, id);
+	pthread_mutex_lock(&loose_cache.lock);
+	if (!loose_cache.dir || strcmp(loose_cache.dir, common)) {
+		char *objdir = fs_join(common, "objects");
+		DIR *top;
+		struct dirent *de;
+
+		free(loose_cache.dir);
+		loose_cache.dir = NULL;
+		oidset_release(&loose_cache.set);
+		if ((top = opendir(objdir))) {
+			while ((de = readdir(top))) {
+				char *sub;
+				DIR *d;
+				struct dirent *e2;
+
+				if (strlen(de->d_name) != 2 || !isxdigit((unsigned char)de->d_name[0]) ||
+				    !isxdigit((unsigned char)de->d_name[1]))
+					continue;
+				sub = fs_join(objdir, de->d_name);
+				if ((d = opendir(sub))) {
+					while ((e2 = readdir(d))) {
+						char hex[GIT_OID_HEXSZ + 1];
+						git_oid oid;
+
+						if (strlen(e2->d_name) != GIT_OID_HEXSZ - 2)
+							continue;
+						snprintf(hex, sizeof(hex), "%s%s", de->d_name, e2->d_name);
+						if (git_oid_fromstr(&oid, hex) == 0)
+							oidset_put(&loose_cache.set, &oid, 0, NULL);
+					}
+					closedir(d);
+				}
+				free(sub);
+			}
+			closedir(top);
+		}
+		git_error_clear();
+		free(objdir);
+		__atomic_store_n(&loose_cache.dir, xstrdup(common), __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&loose_cache.lock);
+	return oidset_has(&loose_cache.set, id);
+}
+
+/*
  * Read loose object `id`: LOOSE_READ with `*data` (malloc'd, `*len` bytes)
  * and `*type`, LOOSE_NONE when it is not loose, LOOSE_DAMAGED, or
  * LOOSE_TOO_BIG (`*len` set) when larger than `max`.  `data` may be NULL
@@ -119,13 +192,16 @@ static char *loose_path(git_repository *repo, const git_oid *id)
 static int loose_read(git_repository *repo, const git_oid *id, size_t max, git_object_t *type, char **data,
 		      size_t *len)
 {
-	char *path = loose_path(repo, id), *z = NULL, *out = NULL, head[64], *sp, *nul;
+	char *path, *z = NULL, *out = NULL, head[64], *sp, *nul;
 	size_t zlen = 0, size, hlen, got;
 	z_stream zs;
 	int ret = LOOSE_DAMAGED, zr;
 
 	if (data)
 		*data = NULL;
+	if (!is_loose(repo, id))
+		return LOOSE_NONE;
+	path = loose_path(repo, id);
 	if (fs_read_file(&z, &zlen, path) < 0) {
 		ret = fs_exists(path) ? LOOSE_DAMAGED : LOOSE_NONE;
 		mp_error_clear();
@@ -214,8 +290,42 @@ static int check_loose(git_repository *repo, const git_oid *id)
  * with `*data` malloc'd (NULL when skipped and reported) or a negative
  * error.  Larger than max_size, unreadable: reported in `r`.
  */
-static int blob_read(char **data, size_t *len, git_repository *repo, struct scan_engine *e, struct scan_report *r,
+struct blob {
+	char *data; /* NULL when skipped */
+	size_t len;
+	char *owned;           /* read from a loose file */
+	git_odb_object *held;  /* or held by libgit2 */
+};
+
+static void blob_release(struct blob *b)
+{
+	free(b->owned);
+	git_odb_object_free(b->held);
+	memset(b, 0, sizeof(*b));
+}
+
+static int blob_read_(char **data, size_t *len, git_odb_object **held, git_repository *repo, struct scan_engine *e,
+		      struct scan_report *r, const git_oid *id, const char *path, const char *commit);
+
+/*
+ * A blob's bytes: from the loose file, else libgit2 (packed, not copied).
+ * Returns 0 with b->data (NULL when skipped and reported: too large,
+ * unreadable) or a negative error.
+ */
+static int blob_read(struct blob *b, git_repository *repo, struct scan_engine *e, struct scan_report *r,
 		     const git_oid *id, const char *path, const char *commit)
+{
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	ret = blob_read_(&b->data, &b->len, &b->held, repo, e, r, id, path, commit);
+	if (b->data && !b->held)
+		b->owned = b->data;
+	return ret;
+}
+
+static int blob_read_(char **data, size_t *len, git_odb_object **held, git_repository *repo, struct scan_engine *e,
+		      struct scan_report *r, const git_oid *id, const char *path, const char *commit)
 {
 	git_odb *odb = NULL;
 	git_odb_object *obj = NULL;
@@ -234,9 +344,9 @@ static int blob_read(char **data, size_t *len, git_repository *repo, struct scan
 			rc = LOOSE_TOO_BIG;
 		} else if (odb && git_odb_read(&obj, odb, id) == 0) {
 			*len = git_odb_object_size(obj);
-			*data = xmalloc(*len + 1);
-			memcpy(*data, git_odb_object_data(obj), *len);
-			(*data)[*len] = '\0';
+			*data = (char *)git_odb_object_data(obj);
+			*held = obj;
+			obj = NULL;
 			rc = LOOSE_READ;
 		} else {
 			const git_error *err = git_error_last();
@@ -256,7 +366,8 @@ static int blob_read(char **data, size_t *len, git_repository *repo, struct scan
 		scan_report_skip(r, path, 1, "larger than scan.max_size (%zu bytes, blob %.12s%s)", e->max_size,
 				 git_oid_tostr_s(id), in);
 	if (rc != LOOSE_READ) {
-		free(*data);
+		if (!*held)
+			free(*data);
 		*data = NULL;
 	}
 	return 0;
@@ -275,23 +386,22 @@ static int scan_whole_blob(struct added *a, struct scan_report *r, const git_oid
 {
 	struct scan_engine *e = a->ctx->e;
 	struct scan_source src = { path, commit, NULL, 0 };
-	char *data;
-	size_t len;
+	struct blob b;
 	int ret;
 
 	if (!oidset_put(&a->seen_blobs, id, 0, NULL))
 		return 0;
-	if ((ret = blob_read(&data, &len, a->repo, e, r, id, path, commit)) < 0 || !data)
+	if ((ret = blob_read(&b, a->repo, e, r, id, path, commit)) < 0 || !b.data)
 		return ret;
 	r->blobs++;
-	if (scan_is_binary(data, len)) {
+	if (scan_is_binary(b.data, b.len)) {
 		scan_report_skip(r, path, 0, "binary file");
 	} else {
 		r->files++;
-		r->bytes += len;
-		ret = scan_ctx_scan(a->ctx, r, &src, data, len, 0, len);
+		r->bytes += b.len;
+		ret = scan_ctx_scan(a->ctx, r, &src, b.data, b.len, 0, b.len);
 	}
-	free(data);
+	blob_release(&b);
 	return ret;
 }
 
@@ -390,6 +500,7 @@ static int scan_change(struct added *a, struct scan_report *r, const git_oid *ol
 		       const char *path, const char *commit, git_tree **others, size_t nothers)
 {
 	struct scan_engine *e = a->ctx->e;
+	struct blob ob_old = { 0 }, ob_new = { 0 };
 	char *old = NULL, *new = NULL;
 	size_t old_len = 0, new_len = 0;
 	struct lineset lines = { 0 };
@@ -401,8 +512,10 @@ static int scan_change(struct added *a, struct scan_report *r, const git_oid *ol
 	}
 	if (!old_id && !nothers)
 		return scan_whole_blob(a, r, new_id, path, commit);
-	if ((ret = blob_read(&new, &new_len, a->repo, e, r, new_id, path, commit)) < 0 || !new)
+	if ((ret = blob_read(&ob_new, a->repo, e, r, new_id, path, commit)) < 0 || !ob_new.data)
 		return ret;
+	new = ob_new.data;
+	new_len = ob_new.len;
 	if (scan_is_binary(new, new_len)) {
 		scan_report_skip(r, path, 0, "binary file");
 		goto cleanup;
@@ -410,7 +523,9 @@ static int scan_change(struct added *a, struct scan_report *r, const git_oid *ol
 	if (old_id) {
 		struct scan_report ignore = SCAN_REPORT_INIT;
 
-		blob_read(&old, &old_len, a->repo, e, &ignore, old_id, path, commit);
+		blob_read(&ob_old, a->repo, e, &ignore, old_id, path, commit);
+		old = ob_old.data;
+		old_len = ob_old.len;
 		if (!old) {
 			/* the old side unreadable or huge: every line counts as added */
 			r->corrupt += ignore.corrupt;
@@ -426,8 +541,7 @@ static int scan_change(struct added *a, struct scan_report *r, const git_oid *ol
 		git_tree_entry *te = NULL;
 		struct scan_report ignore = SCAN_REPORT_INIT;
 		struct lineset other = { 0 };
-		char *ob = NULL;
-		size_t ob_len = 0;
+		struct blob ob = { 0 };
 
 		if (git_tree_entry_bypath(&te, others[i], path) < 0) {
 			git_error_clear();
@@ -435,11 +549,11 @@ static int scan_change(struct added *a, struct scan_report *r, const git_oid *ol
 		}
 		if (!git_oid_cmp(git_tree_entry_id(te), new_id)) {
 			lines.nr = 0;
-		} else if (blob_read(&ob, &ob_len, a->repo, e, &ignore, git_tree_entry_id(te), path, commit) == 0 && ob &&
-			   added_lines(&other, ob, ob_len, new, new_len) == 0) {
+		} else if (blob_read(&ob, a->repo, e, &ignore, git_tree_entry_id(te), path, commit) == 0 && ob.data &&
+			   added_lines(&other, ob.data, ob.len, new, new_len) == 0) {
 			lineset_intersect(&lines, &other);
 		}
-		free(ob);
+		blob_release(&ob);
 		scan_report_release(&ignore);
 		lineset_release(&other);
 		git_tree_entry_free(te);
@@ -450,8 +564,8 @@ static int scan_change(struct added *a, struct scan_report *r, const git_oid *ol
 		ret = scan_lines(a, r, new, new_len, &lines, path, commit);
 cleanup:
 	lineset_release(&lines);
-	free(old);
-	free(new);
+	blob_release(&ob_old);
+	blob_release(&ob_new);
 	return ret;
 }
 
@@ -762,7 +876,7 @@ static int list_commits(struct commit_list *out, git_repository *repo, const git
 			ret = walk_add(&w, git_commit_parent_id(c, i), hidden);
 		git_commit_free(c);
 		/* stop when every queued commit is hidden */
-		for (size_t i = 0; i < w.queue.nr && !visible; i++)
+		for (size_t i = 0; nexclude && i < w.queue.nr && !visible; i++)
 			visible = !(*walk_flags(&w, &w.queue.v[i].id) & HIDDEN);
 		if (!visible && nexclude)
 			break;
@@ -851,18 +965,25 @@ int scan_range(struct scan_engine *e, struct scan_report *r, git_repository *rep
 
 struct blob_job {
 	git_oid id;
-	size_t commit; /* index in commits */
+	git_oid commit; /* the first commit where it appears */
 	char *path;
+	size_t index;   /* order of the walk */
 };
 
+/*
+ * The walk (main thread) publishes blob jobs as it finds them; the
+ * workers take them in batches meanwhile, so reading trees overlaps
+ * with scanning blobs.
+ */
 struct history {
 	struct scan_engine *e;
 	const char *gitdir;
-	struct blob_job *jobs;
-	size_t nr, alloc;
-	git_oid *commits;
-	size_t ncommits, calloc;
-	atomic_size_t next, done;
+	pthread_mutex_t lock;
+	pthread_cond_t more;
+	struct blob_job *jobs; /* under lock */
+	size_t nr, alloc, next, done;
+	int walk_done;
+	size_t ncommits;
 	void (*progress)(size_t, size_t, void *);
 	void *payload;
 };
@@ -877,8 +998,10 @@ struct worker {
 	char err[512];
 };
 
+#define BATCH 32
+
 static int walk_tree(struct history *h, git_repository *repo, struct oidset *trees, struct oidset *blobs,
-		     const git_tree *tree, const char *prefix, size_t commit)
+		     const git_tree *tree, const char *prefix, const git_oid *commit)
 {
 	size_t n = git_tree_entrycount(tree);
 	int ret = 0;
@@ -892,12 +1015,14 @@ static int walk_tree(struct history *h, git_repository *repo, struct oidset *tre
 		if (type == GIT_OBJECT_BLOB) {
 			if (!oidset_put(blobs, id, 0, NULL))
 				continue;
+			path = *prefix ? xasprintf("%s/%s", prefix, git_tree_entry_name(te)) : xstrdup(git_tree_entry_name(te));
+			pthread_mutex_lock(&h->lock);
 			h->jobs = xgrow(h->jobs, sizeof(*h->jobs), h->nr + 1, &h->alloc);
-			h->jobs[h->nr].id = *id;
-			h->jobs[h->nr].commit = commit;
-			h->jobs[h->nr].path = *prefix ? xasprintf("%s/%s", prefix, git_tree_entry_name(te))
-						      : xstrdup(git_tree_entry_name(te));
+			h->jobs[h->nr] = (struct blob_job){ *id, *commit, path, h->nr };
 			h->nr++;
+			if (h->nr - h->next >= BATCH)
+				pthread_cond_signal(&h->more);
+			pthread_mutex_unlock(&h->lock);
 		} else if (type == GIT_OBJECT_TREE) {
 			git_tree *sub = NULL;
 
@@ -963,10 +1088,8 @@ static int collect_blobs(struct history *h, git_repository *repo)
 			git_commit_free(c);
 			break;
 		}
-		h->commits = xgrow(h->commits, sizeof(*h->commits), h->ncommits + 1, &h->calloc);
-		h->commits[h->ncommits] = list.ids[i];
 		if (oidset_put(&trees, git_tree_id(tree), 0, NULL))
-			ret = walk_tree(h, repo, &trees, &blobs, tree, "", h->ncommits);
+			ret = walk_tree(h, repo, &trees, &blobs, tree, "", &list.ids[i]);
 		h->ncommits++;
 		git_tree_free(tree);
 		git_commit_free(c);
@@ -981,7 +1104,19 @@ cleanup:
 	return ret;
 }
 
-#define BATCH 32
+/* Take up to BATCH jobs; 0 when the walk is over and nothing is left. */
+static size_t take_jobs(struct history *h, struct blob_job *out)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&h->lock);
+	while (h->next >= h->nr && !h->walk_done)
+		pthread_cond_wait(&h->more, &h->lock);
+	while (n < BATCH && h->next < h->nr)
+		out[n++] = h->jobs[h->next++];
+	pthread_mutex_unlock(&h->lock);
+	return n;
+}
 
 static void *worker_main(void *arg)
 {
@@ -989,6 +1124,8 @@ static void *worker_main(void *arg)
 	struct history *h = w->h;
 	struct scan_ctx *ctx = NULL;
 	git_repository *repo = NULL;
+	struct blob_job batch[BATCH];
+	size_t n;
 
 	if (git_repository_open_bare(&repo, h->gitdir) < 0) {
 		w->ret = mp_error_git("cannot open the repository");
@@ -996,44 +1133,40 @@ static void *worker_main(void *arg)
 	}
 	if ((w->ret = scan_ctx_new(&ctx, h->e)) < 0)
 		goto done;
-	for (;;) {
-		size_t start = atomic_fetch_add(&h->next, BATCH);
-
-		if (start >= h->nr)
-			break;
-		for (size_t j = start; j < start + BATCH && j < h->nr && !w->ret; j++) {
-			struct blob_job *job = &h->jobs[j];
+	while (!w->ret && (n = take_jobs(h, batch)) > 0) {
+		for (size_t j = 0; j < n && !w->ret; j++) {
+			struct blob_job *job = &batch[j];
 			size_t size = 0, before = w->r.nr;
 			char commit[GIT_OID_HEXSZ + 1];
 			struct scan_source src = { job->path, commit, NULL, 0 };
-			char *data = NULL;
+			struct blob b;
 
-			git_oid_tostr(commit, sizeof(commit), &h->commits[job->commit]);
+			git_oid_tostr(commit, sizeof(commit), &job->commit);
 			if (scan_path_allowed(h->e, job->path)) {
 				scan_report_skip(&w->r, job->path, 0, "allowed by scan.allow_paths");
 				continue;
 			}
-			if ((w->ret = blob_read(&data, &size, repo, h->e, &w->r, &job->id, job->path, commit)) < 0 || !data)
+			if ((w->ret = blob_read(&b, repo, h->e, &w->r, &job->id, job->path, commit)) < 0 || !b.data)
 				continue;
+			size = b.len;
 			w->r.blobs++;
-			if (scan_is_binary(data, size)) {
+			if (scan_is_binary(b.data, size)) {
 				scan_report_skip(&w->r, job->path, 0, "binary file");
 			} else {
 				w->r.files++;
 				w->r.bytes += size;
-				w->ret = scan_ctx_scan(ctx, &w->r, &src, data, size, 0, size);
+				w->ret = scan_ctx_scan(ctx, &w->r, &src, b.data, size, 0, size);
 			}
-			free(data);
+			blob_release(&b);
 			w->finding_job = xgrow(w->finding_job, sizeof(*w->finding_job), w->r.nr + 1, &w->fj_alloc);
 			for (size_t k = before; k < w->r.nr; k++)
-				w->finding_job[k] = j;
+				w->finding_job[k] = job->index;
 		}
-		atomic_fetch_add(&h->done, BATCH);
-		if (w->first && h->progress) {
-			size_t d = atomic_load(&h->done);
-
-			h->progress(d < h->nr ? d : h->nr, h->nr, h->payload);
-		}
+		pthread_mutex_lock(&h->lock);
+		h->done += n;
+		if (w->first && h->progress)
+			h->progress(h->done, h->walk_done ? h->nr : h->nr + 1, h->payload);
+		pthread_mutex_unlock(&h->lock);
 	}
 done:
 	if (w->ret < 0)
@@ -1070,16 +1203,15 @@ int scan_history(struct scan_engine *e, struct scan_report *r, git_repository *r
 	struct ordered *all = NULL;
 	int ret;
 
+	if (getenv("MESHPUSH_SCAN_THREADS"))
+		nw = (size_t)atoi(getenv("MESHPUSH_SCAN_THREADS")) ?: 1;
 	memset(&h, 0, sizeof(h));
 	h.e = e;
 	h.gitdir = git_repository_path(repo);
 	h.progress = progress;
 	h.payload = payload;
-	if ((ret = collect_blobs(&h, repo)) < 0)
-		goto cleanup;
-	r->commits += h.ncommits;
-	if (nw > h.nr / BATCH + 1)
-		nw = h.nr / BATCH + 1;
+	pthread_mutex_init(&h.lock, NULL);
+	pthread_cond_init(&h.more, NULL);
 	w = xcalloc(nw, sizeof(*w));
 	tids = xcalloc(nw, sizeof(*tids));
 	for (size_t i = 0; i < nw; i++) {
@@ -1090,6 +1222,20 @@ int scan_history(struct scan_engine *e, struct scan_report *r, git_repository *r
 			tids[i] = 0;
 		}
 	}
+	{
+		double t0 = now_ms();
+
+		ret = collect_blobs(&h, repo);
+		if (getenv("MESHPUSH_SCAN_DEBUG"))
+			fprintf(stderr, "debug: walk %.1f ms, %zu commits, %zu blobs\n", now_ms() - t0, h.ncommits, h.nr);
+	}
+	pthread_mutex_lock(&h.lock);
+	h.walk_done = 1;
+	if (ret < 0)
+		h.next = h.nr; /* nothing more to do */
+	pthread_cond_broadcast(&h.more);
+	pthread_mutex_unlock(&h.lock);
+	r->commits += h.ncommits;
 	for (size_t i = 0; i < nw; i++) {
 		if (tids[i])
 			pthread_join(tids[i], NULL);
@@ -1097,6 +1243,8 @@ int scan_history(struct scan_engine *e, struct scan_report *r, git_repository *r
 			ret = mp_error_set(w[i].ret, "%s", w[i].err[0] ? w[i].err : mp_error_last());
 		total += w[i].r.nr;
 	}
+	if (ret < 0)
+		goto cleanup;
 	/* findings in the order of the walk: oldest commit first, then path, line */
 	all = xcalloc(total + 1, sizeof(*all));
 	for (size_t i = 0; i < nw; i++)
@@ -1118,7 +1266,13 @@ cleanup:
 	for (size_t i = 0; i < h.nr; i++)
 		free(h.jobs[i].path);
 	free(h.jobs);
-	free(h.commits);
+	if (ret < 0)
+		for (size_t i = 0; i < nw; i++) {
+			scan_report_release(&w[i].r);
+			free(w[i].finding_job);
+		}
+	pthread_mutex_destroy(&h.lock);
+	pthread_cond_destroy(&h.more);
 	free(all);
 	free(w);
 	free(tids);

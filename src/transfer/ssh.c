@@ -773,8 +773,12 @@ static int check_dest(struct session *s)
 	CURLcode rc;
 	int ret = 0;
 
-	if (s->proto == SSH_PROTO_SCP) /* scp cannot look at folders: this checks the connection */
-		return remote_exists(s, s->t->dest) < 0 ? -1 : 0;
+	if (s->proto == SSH_PROTO_SCP) { /* scp cannot look at folders: check the connection with a name that is not there */
+		dir = xasprintf("%s/.meshpush-probe", s->t->dest);
+		ret = remote_exists(s, dir);
+		free(dir);
+		return ret < 0 ? ret : 0;
+	}
 	dir = xasprintf("%s%s", s->t->dest, ends_with(s->t->dest, "/") ? "" : "/");
 	request_reset(s, dir);
 	strbuf_reset(&s->down);
