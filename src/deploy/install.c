@@ -465,7 +465,8 @@ static int apply_item(struct run *r, const char *mapping, struct manifest *m, st
 		f->backup = xstrdup(backup);
 
 	if (it->want_present && it->want_mode != 0120000) {
-		dir = xstrndup(it->target, (size_t)(strrchr(it->target, '/') - it->target));
+		/* in the target folder (the mapping's, not the file's own) */
+		dir = xstrndup(it->target, strlen(it->target) - strlen(it->rel) - 1);
 		v = deploy_verify(&output, r->cfg, mapping, dir, it->target);
 		if (v < 0) {
 			ret = v;
