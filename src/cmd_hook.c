@@ -160,7 +160,8 @@ static void print_findings(const struct scan_report *r, const struct push_plan *
 	fprintf(stderr, "error: %s is refused: %zu secret%s found in %s\n",
 		plan ? "the push" : "the commit", r->nr,
 		r->nr == 1 ? "" : "s",
-		plan ? "the commits it would publish" : "the staged changes");
+		!plan ? "the staged changes" : strcmp(where, "pre-receive") ? "the commits it would publish"
+					    : "the commits it brings");
 	for (size_t i = 0; i < r->nr; i++) {
 		const struct scan_finding *f = &r->findings[i];
 		struct strbuf line = STRBUF_INIT;

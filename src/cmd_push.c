@@ -64,7 +64,7 @@ int cmd_push(int argc, const char **argv, struct cmd_ctx *ctx)
 		goto cleanup;
 	}
 	if (!files.nr) {
-		ret = error_usage("no file to push\nusage: git meshpush %s", usage.synopsis);
+		ret = error_usage("no file to push\nusage: git meshpush push %s", usage.synopsis);
 		goto cleanup;
 	}
 	if (!to.nr) {

@@ -42,7 +42,7 @@ test_expect_success 'a secret pushed with --no-verify is rejected, with a messag
 	secret_commit mesh shared/voltagent/c.js "const token = \"$SECRET\"" leak &&
 	test_commit -C mesh after after.txt "after" &&
 	test_must_fail git -C mesh push --no-verify origin main 2>err &&
-	test_grep "^remote: error: the push is refused: 1 secret found in the commits it would publish" err &&
+	test_grep "^remote: error: the push is refused: 1 secret found in the commits it brings" err &&
 	test_grep "^remote:     refs/heads/main $(git -C mesh rev-parse --short=7 main~1) shared/voltagent/c.js:1:[0-9]* github-pat ghp_" err &&
 	test_grep "pre-receive hook declined" err &&
 	test_grep -v "$SECRET" err &&

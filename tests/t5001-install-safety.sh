@@ -151,6 +151,16 @@ test_expect_success 'a secret in the output of a failing verify command is redac
 	git -C agent meshpush install --retry >out
 '
 
+test_expect_success 'verify runs in the target folder, also for a file in a subfolder' '
+	printf "#!/bin/sh\npwd >\"\$TRASH/verify-cwd\"\n" >bin/cwdcheck && chmod +x bin/cwdcheck &&
+	mkdir -p pub/shared/voltagent/deep/er && echo deep >pub/shared/voltagent/deep/er/file.txt &&
+	git -C pub add -A && git -C pub commit -q -m deep && git -C pub push -q &&
+	git -C agent -c core.hooksPath=/nonexistent pull -q --ff-only &&
+	git -C agent meshpush -c install.voltagent.verify="cwdcheck {}" install >out &&
+	test_grep "added     deep/er/file.txt  (verified)" out &&
+	echo "$WS" >expect && test_cmp expect verify-cwd
+'
+
 test_expect_success 'a folder in the way is not deleted: reported, skipped, exit 1' '
 	mkdir -p "$WS/dir.txt" && echo mine >"$WS/dir.txt/keep" &&
 	echo file >pub/shared/voltagent/dir.txt &&
@@ -266,6 +276,16 @@ line.sh" "quote'\''\"s.sh" "\$(touch pwned).sh" "\`touch pwned2\`.sh" "-rf.sh" "
 	done &&
 	test_grep "added     new\\\\nline.sh  (verified)" pull-err &&
 	test_grep "added     -rf.sh  (verified)" pull-err
+'
+
+test_expect_success 'a staged file left by a killed install is swept by the next install there' '
+	echo half >"$WS/.orphan.txt.meshpush-new" &&
+	echo "keep me" >"$WS/.hidden-user-file" &&
+	echo "one again" >pub/shared/voltagent/one.txt &&
+	sync_agent &&
+	test_grep "updated   one.txt" pull-err &&
+	test_must_fail test -e "$WS/.orphan.txt.meshpush-new" &&
+	test -e "$WS/.hidden-user-file"
 '
 
 test_expect_success 'one install at a time: the second says who holds the lock' '

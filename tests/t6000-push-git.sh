@@ -87,6 +87,21 @@ test_expect_success 'the announcement went out once, and the pre-push hook saw i
 	test_grep "\"event\":\"push\".*\"id\":\"$id\"" mesh/.git/meshpush/journal.jsonl
 '
 
+test_expect_success 'the receiver installs the push and confirms it to the sender' '
+	start_receiver sandman_gw --token tok-sandman-0123456789 &&
+	MESH_TOKEN_SANDMAN=tok-sandman-0123456789 &&
+	export MESH_TOKEN_SANDMAN &&
+	printf "sandman = env:MESH_TOKEN_SANDMAN\n" >>"$XDG_CONFIG_HOME/meshpush/config.ini" &&
+	git clone -q mesh.git oracle-clone &&
+	git -C oracle-clone meshpush -c self.agent=oracle -c agent.sandman.webhook="$sandman_gw_URL" \
+		install >out 2>err &&
+	test_cmp tool.sh "$HOME/workspace/voltagent/tool.sh" &&
+	test "$(rcount sandman_gw)" = 1 &&
+	rmsg sandman_gw 0 >msg &&
+	test_grep "^✅ CODE RECEIVED: .*tool.sh" msg &&
+	test_grep "^Status: working$" msg
+'
+
 test_expect_success 'status lists the push; a receiver'"'"'s confirmation marks it confirmed' '
 	git -C mesh meshpush status >status 2>&1 &&
 	test_grep "^pushes (1, from the journal):" status &&
@@ -206,6 +221,15 @@ test_expect_success 'with the meshpush hooks installed: scanned again, announced
 	test_grep "^PUSH  *ok" out &&
 	test "$(rcount oracle)" = $((before + 1)) &&
 	test "$(git -C mesh rev-parse HEAD)" = "$(git --git-dir=mesh.git rev-parse main)" &&
+	if ! test -f "$SRC_DIR/src/hooks/announce_placeholder.c"
+	then
+		# the same hook does announce a push made by hand
+		printf "#!/bin/sh\necho by hand\n" >mesh/shared/voltagent/byhand.sh &&
+		git -C mesh add shared/voltagent/byhand.sh &&
+		git -C mesh commit -q -m "Add byhand.sh" &&
+		git -C mesh push -q origin main 2>err &&
+		test "$(rcount oracle)" = $((before + 2))
+	fi &&
 	git -C mesh meshpush hooks uninstall >/dev/null
 '
 

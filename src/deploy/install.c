@@ -28,6 +28,7 @@
 #include "journal/journal.h"
 #include "util/fs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -464,7 +465,8 @@ static int apply_item(struct run *r, const char *mapping, struct manifest *m, st
 		f->backup = xstrdup(backup);
 
 	if (it->want_present && it->want_mode != 0120000) {
-		dir = xstrndup(it->target, (size_t)(strrchr(it->target, '/') - it->target));
+		/* in the target folder (the mapping's, not the file's own) */
+		dir = xstrndup(it->target, strlen(it->target) - strlen(it->rel) - 1);
 		v = deploy_verify(&output, r->cfg, mapping, dir, it->target);
 		if (v < 0) {
 			ret = v;
@@ -499,6 +501,29 @@ cleanup:
 	free(dir);
 	free(backup);
 	return ret;
+}
+
+/*
+ * Remove staged files (".<name>.meshpush-new") a killed install left in
+ * `dir` for a file that is no longer to be installed.  Ours were all
+ * renamed by now, and we hold the lock.
+ */
+static void sweep_staged(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' && ends_with(de->d_name, ".meshpush-new") &&
+		    strlen(de->d_name) > strlen("..meshpush-new")) {
+			char *p = fs_join(dir, de->d_name);
+
+			unlink(p);
+			free(p);
+		}
+	}
+	if (d)
+		closedir(d);
 }
 
 static void fsync_dir(const char *dir)
@@ -798,9 +823,12 @@ static int install_mapping(struct run *r, const char *mapping, int *up_to_date_o
 	}
 
 	/* 6. durable, then the snapshot */
-	for (size_t i = 0; i < dirs.nr; i++)
-		if (!i || strcmp(dirs.items[i], dirs.items[i - 1]))
+	for (size_t i = 0; i < dirs.nr; i++) {
+		if (!i || strcmp(dirs.items[i], dirs.items[i - 1])) {
+			sweep_staged(dirs.items[i]);
 			fsync_dir(dirs.items[i]);
+		}
+	}
 	if (r->report->nr > first_file)
 		collect_pushers(r, m.commit, from);
 	else

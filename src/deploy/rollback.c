@@ -272,7 +272,7 @@ static int restore_line(struct session *s, json_t *line)
 	if (before_s && before_mode != 0120000) {
 		int v;
 
-		dir = xstrndup(target, (size_t)(strrchr(target, '/') - target));
+		dir = xstrdup(target_dir);
 		v = deploy_verify(&output, s->cfg, mapping, dir, target);
 		if (v >= 0 && v != 2)
 			f->verified = v;

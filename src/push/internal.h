@@ -37,6 +37,13 @@ struct push_put {
 	char *where;               /* "user@host:/path" or "oracle's gateway (runId ...)" */
 };
 
+/* scp: the connection to one agent, opened in PREPARE, used in PUSH. */
+struct push_ssh {
+	struct ssh_opts opts;
+	struct ssh_target target;
+	struct ssh_conn *conn;
+};
+
 struct push_run {
 	const struct push_env *env;
 	const struct push_request *req;
@@ -53,6 +60,7 @@ struct push_run {
 	struct announcement ann;
 	struct push_put *puts;
 	size_t nputs;
+	struct push_ssh *ssh; /* scp: one per agent */
 	int verify_failed;
 	size_t max_body;
 	json_t *confirmations;

@@ -581,21 +581,20 @@ static int check_ssh_agents(struct push_run *r)
 	const struct config *cfg = r->env->cfg;
 	int ret = 0;
 
+	r->ssh = xcalloc(r->agents.nr, sizeof(*r->ssh));
 	for (size_t a = 0; a < r->agents.nr && ret == 0; a++) {
-		const char *agent = r->agents.items[a], *proto = NULL;
-		struct ssh_target t = SSH_TARGET_INIT;
-		struct ssh_opts o = SSH_OPTS_INIT;
+		const char *agent = r->agents.items[a];
+		struct push_ssh *x = &r->ssh[a];
 
-		ssh_opts_from_config(&o, cfg, agent);
-		ret = ssh_target_parse(&t, config_get(cfg, "agent", agent, "ssh"),
+		ssh_opts_from_config(&x->opts, cfg, agent);
+		ret = ssh_target_parse(&x->target, config_get(cfg, "agent", agent, "ssh"),
 				       config_get_int(cfg, "agent", agent, "ssh_port"), config_get(cfg, "agent", agent, "dest"));
 		if (ret == 0)
-			ret = ssh_check(&proto, &o, &t);
+			ret = ssh_connect(&x->conn, &x->opts, &x->target);
 		if (ret == 0)
-			push_summary(r, "ssh to %s ok (%s, known host key)", agent, proto);
+			push_summary(r, "ssh to %s ok (%s, known host key)", agent, ssh_conn_proto(x->conn));
 		else
 			push_summary(r, "ssh to %s refused", agent);
-		ssh_target_release(&t);
 	}
 	return ret;
 }
@@ -715,7 +714,6 @@ done:
 
 static int stage_push_scp(struct push_run *r)
 {
-	const struct config *cfg = r->env->cfg;
 	size_t sent = 0, backups = 0;
 	double verify_ms = 0;
 	int ret = 0;
@@ -724,20 +722,16 @@ static int stage_push_scp(struct push_run *r)
 	r->puts = xcalloc(r->agents.nr * r->nr, sizeof(*r->puts));
 	for (size_t a = 0; a < r->agents.nr && ret == 0; a++) {
 		const char *agent = r->agents.items[a];
-		struct ssh_target t = SSH_TARGET_INIT;
-		struct ssh_opts o = SSH_OPTS_INIT;
+		const struct ssh_target *t = &r->ssh[a].target;
 
-		ssh_opts_from_config(&o, cfg, agent);
-		ret = ssh_target_parse(&t, config_get(cfg, "agent", agent, "ssh"),
-				       config_get_int(cfg, "agent", agent, "ssh_port"), config_get(cfg, "agent", agent, "dest"));
 		for (size_t i = 0; i < r->nr && ret == 0; i++) {
 			struct push_item *it = &r->items[i];
 			struct push_put *p = &r->puts[r->nputs++];
 
 			p->agent = agent;
 			p->item = it;
-			ret = ssh_put(&p->res, &o, &t, it->name, it->data, it->len, it->mode);
-			p->where = xasprintf("%s@%s:%s", t.user, t.host, p->res.remote_path ? p->res.remote_path : "?");
+			ret = ssh_conn_put(&p->res, r->ssh[a].conn, it->name, it->data, it->len, it->mode);
+			p->where = xasprintf("%s@%s:%s", t->user, t->host, p->res.remote_path ? p->res.remote_path : "?");
 			if (ret < 0) {
 				if (p->res.verify_failed)
 					r->verify_failed = 1;
@@ -749,7 +743,6 @@ static int stage_push_scp(struct push_run *r)
 				  p->res.backup_path ? ", previous file kept as " : ", new file",
 				  p->res.backup_path ? strrchr(p->res.backup_path, '/') + 1 : "");
 		}
-		ssh_target_release(&t);
 	}
 	for (size_t i = 0; i < r->nputs; i++)
 		verify_ms += r->puts[i].res.verify_ms;
@@ -1059,6 +1052,11 @@ done:
 		free(r.puts[i].where);
 	}
 	free(r.puts);
+	for (size_t i = 0; r.ssh && i < r.agents.nr; i++) {
+		ssh_conn_free(r.ssh[i].conn);
+		ssh_target_release(&r.ssh[i].target);
+	}
+	free(r.ssh);
 	for (size_t i = 0; i < r.nr; i++)
 		item_release(&r.items[i]);
 	free(r.items);

@@ -24,6 +24,7 @@ static void write_file(const char *path, const char *text, mode_t mode)
 }
 
 /* Run a shell command in `tmp`; its first line of output into `out` (may be NULL). */
+static int sh(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int sh(char *out, size_t len, const char *fmt, ...)
 {
 	char cmd[4096], full[4200];
