@@ -172,6 +172,41 @@ test_expect_success '--range A...B' '
 	test_grep "github-pat" out
 '
 
+test_expect_success 'a pure rename adds nothing; a rename with edits adds its edits' '
+	git init -q ren &&
+	printf "k = \"%s\"\nplain\n" "$GHP" >ren/a.txt &&
+	for i in 1 2 3 4 5 6 7 8; do echo "line $i of a longer file" >>ren/a.txt; done &&
+	git -C ren add . && git -C ren commit -q -m one &&
+	git -C ren mv a.txt b.txt && git -C ren commit -q -m rename &&
+	(cd ren && git meshpush scan --range HEAD~1..HEAD >../out) &&
+	test ! -s out &&
+	git -C ren mv b.txt c.txt && printf "p = \"%s\"\n" "$GHP2" >>ren/c.txt &&
+	git -C ren add . && git -C ren commit -q -m "rename and edit" &&
+	(cd ren && test_expect_code 1 git meshpush scan --range HEAD~1..HEAD >../out) &&
+	test "$(wc -l <out)" -eq 1 &&
+	test_grep "^c.txt:11:6: github-pat" out
+'
+
+test_expect_success 'merges: what a branch brought is reported in its own commit; an evil merge in the merge' '
+	git init -q mrg &&
+	test_commit -C mrg base a.txt "base" &&
+	git -C mrg checkout -q -b feature &&
+	printf "k = \"%s\"\n" "$GHP" >mrg/f.txt && git -C mrg add f.txt && git -C mrg commit -q -m feature &&
+	git -C mrg rev-parse HEAD >feature_commit &&
+	git -C mrg checkout -q main && test_commit -C mrg other b.txt "other" &&
+	git -C mrg merge -q --no-ff --no-commit feature &&
+	printf "e = \"%s\"\n" "$GHP2" >>mrg/b.txt && git -C mrg add b.txt &&
+	git -C mrg commit -q -m "evil merge" &&
+	git -C mrg rev-parse HEAD >merge_commit &&
+	(cd mrg && test_expect_code 1 git meshpush scan --range main~1..main --format json >../out.json) &&
+	python3 - out.json "$(cat feature_commit)" "$(cat merge_commit)" <<-\PY
+	import json, sys
+	f = json.load(open(sys.argv[1]))["findings"]
+	got = sorted((x["path"], x["commit"]) for x in f)
+	assert got == [("b.txt", sys.argv[3]), ("f.txt", sys.argv[2])], got
+	PY
+'
+
 test_expect_success 'an unresolvable range exits 128 with a message' '
 	(cd hist && test_expect_code 128 git meshpush scan --range nope..HEAD 2>../err) &&
 	test_grep "cannot resolve the range .nope..HEAD." err

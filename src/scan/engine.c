@@ -472,6 +472,7 @@ int scan_ctx_scan(struct scan_ctx *c, struct scan_report *r, const struct scan_s
 	struct scan_engine *e = c->e;
 	struct buf_state st = { c, src, buf, len, NULL, NULL, NULL, 0, 0, 0 };
 	size_t nacc = 0, line = 0, pos = 0;
+	unsigned char *taken = NULL;
 	int ret = 0;
 
 	if (!e->nr)
@@ -501,14 +502,23 @@ int scan_ctx_scan(struct scan_ctx *c, struct scan_report *r, const struct scan_s
 
 	/* validate; one finding per secret: rules earlier in the file win overlaps */
 	qsort(st.cands, st.nc, sizeof(*st.cands), cmp_cand_rule);
+	if (st.nc > 16)
+		taken = xcalloc(len / 8 + 1, 1); /* bytes already in an accepted secret */
 	for (size_t i = 0; i < st.nc; i++) {
 		struct cand *k = &st.cands[i];
 		int overlap = 0;
 
 		if (k->s >= keep_before || !cand_valid(&st, k, r))
 			continue;
-		for (size_t j = 0; j < nacc && !overlap; j++)
-			overlap = k->s < st.cands[j].e && st.cands[j].s < k->e;
+		if (taken) {
+			for (size_t b = k->s; b < k->e && !overlap; b++)
+				overlap = (taken[b / 8] >> (b % 8)) & 1;
+			for (size_t b = k->s; b < k->e && !overlap; b++)
+				taken[b / 8] |= (unsigned char)(1u << (b % 8));
+		} else {
+			for (size_t j = 0; j < nacc && !overlap; j++)
+				overlap = k->s < st.cands[j].e && st.cands[j].s < k->e;
+		}
 		if (!overlap)
 			st.cands[nacc++] = *k;
 	}
@@ -552,6 +562,7 @@ int scan_ctx_scan(struct scan_ctx *c, struct scan_report *r, const struct scan_s
 		f->fingerprint = fp;
 	}
 cleanup:
+	free(taken);
 	free(st.done);
 	free(st.applies);
 	free(st.cands);
