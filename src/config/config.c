@@ -456,10 +456,11 @@ int config_resolve_secret(char **out, const char *source, const char *what)
 					   what, path, (unsigned)geteuid(), path);
 			goto done;
 		}
-		close(fd);
-		fd = -1;
-		if ((ret = fs_read_file(&text, &len, path)) < 0)
+		/* read what was checked: opening the path again could find another file */
+		if ((ret = fs_read_fd(&text, &len, fd, path)) < 0) {
+			ret = MP_ECONFIG; /* the message says why */
 			goto done;
+		}
 		while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
 			text[--len] = '\0';
 		if (!len) {
