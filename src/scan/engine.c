@@ -586,7 +586,7 @@ int scan_buffer(struct scan_engine *e, struct scan_report *r, const char *path, 
 		scan_report_skip(r, path, 0, "binary file");
 		return 0;
 	}
-	if (len > e->max_size) {
+	if (len > e->max_size || len > 0xffffffffu) {
 		scan_report_skip(r, path, 1, "larger than scan.max_size (%zu bytes)", e->max_size);
 		return 0;
 	}
