@@ -107,6 +107,14 @@ test_expect_success 'a new file on the remote: no backup needed' '
 	test_grep "new file" out
 '
 
+test_expect_success 'a private file stays private on the remote' '
+	printf "interval = 30\n" >private.conf &&
+	chmod 600 private.conf &&
+	git -C mesh meshpush push "$TRASH/private.conf" --to oracle --method scp --purpose "settings" >out &&
+	test_grep "(sftp, mode 600, new file)" out &&
+	test "$(stat -c %a "$REMOTE/private.conf")" = 600
+'
+
 test_expect_success 'a secret stops the push before anything is announced or sent' '
 	before=$(rcount oracle) &&
 	printf "#!/bin/sh\nGITHUB_TOKEN=ghp_%s\n" 8Rk2vQz7LmN4pX1sT9wYc3bH6dJ0fA5eGuKi >leak.sh &&

@@ -344,7 +344,8 @@ static int load_files(struct push_run *r)
 				it->repo_path = xasprintf("%s/%s", folder, it->name);
 			free(folder);
 		}
-		it->mode = is_executable(cfg, it, st.st_mode) ? 0755 : 0644;
+		/* scripts 755 (the protocol's chmod +x); other files keep their local read/write bits */
+		it->mode = is_executable(cfg, it, st.st_mode) ? 0755 : ((st.st_mode & 0666) | 0600);
 	}
 cleanup:
 	free(wd);
