@@ -129,7 +129,8 @@ static int scan_dir(struct scan_engine *e, struct scan_report *r, const char *di
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && strcmp(de->d_name, ".git"))
 			strlist_push(&names, de->d_name);
 	closedir(d);
-	qsort(names.items, names.nr, sizeof(*names.items), cmp_names);
+	if (names.nr > 1)
+		qsort(names.items, names.nr, sizeof(*names.items), cmp_names);
 	for (size_t i = 0; i < names.nr && !ret; i++) {
 		char *path = !strcmp(dir, ".") ? xstrdup(names.items[i]) : fs_join(dir, names.items[i]);
 		struct stat st;
