@@ -385,7 +385,7 @@ static int scan_whole_blob(struct added *a, struct scan_report *r, const git_oid
 			   const char *commit)
 {
 	struct scan_engine *e = a->ctx->e;
-	struct scan_source src = { path, commit, NULL, 0 };
+	struct scan_source src = { path, NULL, commit, NULL, 0 };
 	struct blob b;
 	int ret;
 
@@ -470,7 +470,7 @@ static int scan_lines(struct added *a, struct scan_report *r, const char *data, 
 	const char *p = data, *end = data + len;
 	struct strbuf buf = STRBUF_INIT;
 	size_t *map = xmalloc((lines->nr + 1) * sizeof(*map)), nmap = 0, lineno = 1, k = 0;
-	struct scan_source src = { path, commit, map, 0 };
+	struct scan_source src = { path, NULL, commit, map, 0 };
 	int ret;
 
 	while (p < end && k < lines->nr) {
@@ -1188,7 +1188,7 @@ static void *worker_main(void *arg)
 			struct blob_job *job = &batch[j];
 			size_t size = 0, before = w->r.nr;
 			char commit[GIT_OID_HEXSZ + 1];
-			struct scan_source src = { job->path, commit, NULL, 0 };
+			struct scan_source src = { job->path, NULL, commit, NULL, 0 };
 			struct blob b;
 
 			git_oid_tostr(commit, sizeof(commit), &job->commit);
