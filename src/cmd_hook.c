@@ -219,27 +219,15 @@ static int new_engine(struct scan_engine **out, const struct config *cfg)
 	return 0;
 }
 
-/* The remote as it may be journaled: a URL loses its user information (it may hold a token). */
-static char *safe_remote(const char *remote)
-{
-	const char *scheme = strstr(remote, "://"), *at, *slash;
-
-	if (!scheme)
-		return xstrdup(remote);
-	at = strchr(scheme + 3, '@');
-	slash = strchr(scheme + 3, '/');
-	if (!at || (slash && slash < at))
-		return xstrdup(remote);
-	return xasprintf("%.*s%s", (int)(scheme + 3 - remote), remote, at + 1);
-}
-
 static void journal_verdict(struct cmd_ctx *ctx, const char *event, const char *remote,
 			    const struct push_plan *plan, const struct scan_report *r, const char *verdict)
 {
 	json_t *fields = json_object(), *refs = json_array(), *rules = json_array();
 
 	if (remote) {
-		char *safe = safe_remote(remote);
+		/* a URL loses its user information: it may hold a token */
+		char *safe = url_without_userinfo(remote);
+
 		json_object_set_new(fields, "remote", json_string(safe));
 		free(safe);
 	}

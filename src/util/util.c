@@ -240,6 +240,31 @@ int ends_with(const char *s, const char *suffix)
 	return n >= m && !strcmp(s + n - m, suffix);
 }
 
+size_t url_userinfo(const char **start, const char *url)
+{
+	const char *scheme = strstr(url, "://"), *host, *at;
+
+	*start = NULL;
+	if (!scheme)
+		return 0;
+	host = scheme + 3;
+	at = memchr(host, '@', strcspn(host, "/?# \t"));
+	if (!at)
+		return 0;
+	*start = host;
+	return (size_t)(at + 1 - host);
+}
+
+char *url_without_userinfo(const char *url)
+{
+	const char *start;
+	size_t n = url_userinfo(&start, url);
+
+	if (!n)
+		return xstrdup(url);
+	return xasprintf("%.*s%s", (int)(start - url), url, start + n);
+}
+
 double now_ms(void)
 {
 	struct timespec ts;

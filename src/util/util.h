@@ -63,6 +63,15 @@ void strlist_release(struct strlist *l);
 /* String helpers. */
 int starts_with(const char *s, const char *prefix);
 int ends_with(const char *s, const char *suffix);
+/*
+ * The user information of a URL ("scheme://USERINFO@host/..."): its
+ * start in `*start` and its length with the '@'; 0 when there is none
+ * (no "://", or no '@' before the first '/', '?', '#' or blank).
+ */
+size_t url_userinfo(const char **start, const char *url);
+/* `url` without its user information (it may hold a credential), for messages and logs.  Caller frees. */
+char *url_without_userinfo(const char *url);
+
 /* Milliseconds of a monotonic clock. */
 double now_ms(void);
 
