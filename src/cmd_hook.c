@@ -102,36 +102,6 @@ static int hook_post(struct hook_run *run, struct cmd_ctx *ctx)
 	return ret ? ret : chained;
 }
 
-/* A path as git shows it: C-quoted when it has control, quote, backslash or non-ASCII bytes. */
-static void add_quoted_path(struct strbuf *sb, const char *path)
-{
-	int quote = 0;
-
-	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
-		if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
-			quote = 1;
-	if (!quote) {
-		strbuf_addstr(sb, path);
-		return;
-	}
-	strbuf_addch(sb, '"');
-	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-		switch (*p) {
-		case '\n': strbuf_addstr(sb, "\\n"); break;
-		case '\t': strbuf_addstr(sb, "\\t"); break;
-		case '\r': strbuf_addstr(sb, "\\r"); break;
-		case '"': strbuf_addstr(sb, "\\\""); break;
-		case '\\': strbuf_addstr(sb, "\\\\"); break;
-		default:
-			if (*p < 0x20 || *p >= 0x7f)
-				strbuf_addf(sb, "\\%03o", *p);
-			else
-				strbuf_addch(sb, (char)*p);
-		}
-	}
-	strbuf_addch(sb, '"');
-}
-
 /* The ref a finding belongs to: by its commit, or for a tag of a tree or blob by its path ("REF:PATH"). */
 static const struct pushed_ref *ref_of_finding(const struct push_plan *plan, const struct scan_finding *f)
 {
@@ -175,7 +145,7 @@ static void print_findings(const struct scan_report *r, const struct push_plan *
 			if (f->commit)
 				oldest = f->commit;
 		}
-		add_quoted_path(&line, f->path ? f->path : "-");
+		strbuf_add_quoted_path(&line, f->path ? f->path : "-", 0);
 		strbuf_addf(&line, ":%zu:%zu %s %s", f->line, f->column, f->rule, redacted);
 		fprintf(stderr, "%s\n", strbuf_str(&line));
 		strbuf_release(&line);
