@@ -252,6 +252,36 @@ cleanup:
 	return ret;
 }
 
+/*
+ * Scan what a push brings (its commits, and the trees or blobs of refs
+ * that are not commits) into `r`: 0 when clean, else the exit code after
+ * printing the findings or the error.
+ */
+static int scan_push(struct scan_report *r, struct cmd_ctx *ctx, const struct push_plan *plan, const char *where)
+{
+	struct scan_engine *e = NULL;
+	int ret = 0, rc, need_scan = 0;
+
+	for (size_t i = 0; i < plan->nr; i++)
+		need_scan |= plan->refs[i].not_commit;
+	if (!plan->ncommits && !need_scan)
+		return 0;
+	if ((ret = new_engine(&e, &ctx->cfg)) != 0)
+		goto cleanup;
+	if ((rc = hooks_scan_plan(r, e, ctx->repo, plan)) < 0) {
+		mp_error_print();
+		ret = mp_exit_code(rc);
+		goto cleanup;
+	}
+	if (r->nr) {
+		print_findings(r, plan, &ctx->cfg, where);
+		ret = MP_EXIT_POLICY;
+	}
+cleanup:
+	scan_engine_free(e);
+	return ret;
+}
+
 /* [mesh] test, when the push touches the shared folders: 0 or the exit code refusing the push. */
 static int run_mesh_test(struct cmd_ctx *ctx, const struct push_plan *plan)
 {
@@ -306,11 +336,10 @@ static int hook_pre_push(struct hook_run *run, struct cmd_ctx *ctx)
 {
 	struct push_plan plan = PUSH_PLAN_INIT;
 	struct scan_report r = SCAN_REPORT_INIT;
-	struct scan_engine *e = NULL;
 	struct strlist shared = STRLIST_INIT;
 	const char *remote = run->nargs > 0 ? run->args[0] : "";
 	const char *verdict = "refused";
-	int ret = 0, rc, need_scan = 0;
+	int ret = 0, rc;
 
 	if ((rc = push_plan_parse_pre_push(&plan, run->in.buf ? run->in.buf : "", run->in.len)) < 0 ||
 	    (rc = push_plan_compute_pre_push(&plan, ctx->repo, remote)) < 0) {
@@ -318,22 +347,8 @@ static int hook_pre_push(struct hook_run *run, struct cmd_ctx *ctx)
 		ret = mp_exit_code(rc);
 		goto cleanup;
 	}
-	for (size_t i = 0; i < plan.nr; i++)
-		need_scan |= plan.refs[i].not_commit;
-	if (plan.ncommits || need_scan) {
-		if ((ret = new_engine(&e, &ctx->cfg)) != 0)
-			goto cleanup;
-		if ((rc = hooks_scan_plan(&r, e, ctx->repo, &plan)) < 0) {
-			mp_error_print();
-			ret = mp_exit_code(rc);
-			goto cleanup;
-		}
-		if (r.nr) {
-			print_findings(&r, &plan, &ctx->cfg, "pre-push");
-			ret = MP_EXIT_POLICY;
-			goto cleanup;
-		}
-	}
+	if ((ret = scan_push(&r, ctx, &plan, "pre-push")) != 0)
+		goto cleanup;
 	config_get_list(&shared, &ctx->cfg, "mesh", NULL, "shared");
 	if ((rc = push_plan_touches(&plan, ctx->repo, &shared)) < 0) {
 		mp_error_print();
@@ -348,9 +363,8 @@ static int hook_pre_push(struct hook_run *run, struct cmd_ctx *ctx)
 		verdict = "chained-hook-failed";
 		goto cleanup;
 	}
-	/* every check passed: the one place a push is announced (unless 'git meshpush push' did) */
-	if (!getenv("MESHPUSH_ANNOUNCED") &&
-	    (rc = push_announce(&ctx->cfg, ctx->repo, ctx->gitdir, remote, plan.refs, plan.nr)) < 0) {
+	/* every check passed: the one place a push is announced (push_announce() skips what 'git meshpush push' did) */
+	if ((rc = push_announce(&ctx->cfg, ctx->repo, ctx->gitdir, remote, plan.refs, plan.nr)) < 0) {
 		mp_error_print();
 		ret = mp_exit_code(rc);
 		verdict = "announce-failed";
@@ -362,7 +376,6 @@ cleanup:
 		journal_verdict(ctx, "pre-push", remote, &plan, &r, ret ? verdict : "ok");
 	strlist_release(&shared);
 	scan_report_release(&r);
-	scan_engine_free(e);
 	push_plan_release(&plan);
 	return ret;
 }
@@ -371,8 +384,7 @@ static int hook_pre_receive(struct hook_run *run, struct cmd_ctx *ctx)
 {
 	struct push_plan plan = PUSH_PLAN_INIT;
 	struct scan_report r = SCAN_REPORT_INIT;
-	struct scan_engine *e = NULL;
-	int ret = 0, rc, need_scan = 0;
+	int ret = 0, rc;
 
 	if ((rc = push_plan_parse_pre_receive(&plan, run->in.buf ? run->in.buf : "", run->in.len)) < 0 ||
 	    (rc = push_plan_compute_pre_receive(&plan, ctx->repo)) < 0) {
@@ -380,28 +392,13 @@ static int hook_pre_receive(struct hook_run *run, struct cmd_ctx *ctx)
 		ret = mp_exit_code(rc);
 		goto cleanup;
 	}
-	for (size_t i = 0; i < plan.nr; i++)
-		need_scan |= plan.refs[i].not_commit;
-	if (plan.ncommits || need_scan) {
-		if ((ret = new_engine(&e, &ctx->cfg)) != 0)
-			goto cleanup;
-		if ((rc = hooks_scan_plan(&r, e, ctx->repo, &plan)) < 0) {
-			mp_error_print();
-			ret = mp_exit_code(rc);
-			goto cleanup;
-		}
-		if (r.nr) {
-			print_findings(&r, &plan, &ctx->cfg, "pre-receive");
-			ret = MP_EXIT_POLICY;
-			goto cleanup;
-		}
-	}
+	if ((ret = scan_push(&r, ctx, &plan, "pre-receive")) != 0)
+		goto cleanup;
 	ret = run_chained(run);
 cleanup:
 	if (plan.nr)
 		journal_verdict(ctx, "pre-receive", NULL, &plan, &r, ret ? "refused" : "ok");
 	scan_report_release(&r);
-	scan_engine_free(e);
 	push_plan_release(&plan);
 	return ret;
 }
