@@ -277,7 +277,7 @@ static int rule_applies(struct buf_state *st, uint32_t ri)
 	}
 	st->applies[ri] = 1;
 	if (r->path_re && !e->ignore_path_rules) {
-		const char *p = st->src->path ? st->src->path : "";
+		const char *p = st->src->rel ? st->src->rel : st->src->path ? st->src->path : "";
 
 		if (pcre2_match(r->path_re, (PCRE2_SPTR)p, strlen(p), 0, 0, st->c->md, st->c->mctx) < 0)
 			st->applies[ri] = -1;
@@ -546,7 +546,7 @@ int scan_ctx_scan(struct scan_ctx *c, struct scan_report *r, const struct scan_s
 		else
 			fline++;
 		secret = secret_text(buf + k->s, k->e - k->s);
-		fp = scan_fingerprint(rule->id, src->path ? src->path : "", secret);
+		fp = scan_fingerprint(rule->id, src->rel ? src->rel : src->path ? src->path : "", secret);
 		if (ignored(e, fp)) {
 			r->allowed++;
 			free(secret);
@@ -579,7 +579,7 @@ int scan_is_binary(const void *buf, size_t len)
 
 int scan_buffer(struct scan_engine *e, struct scan_report *r, const char *path, const void *buf, size_t len)
 {
-	struct scan_source src = { path, NULL, NULL, 0 };
+	struct scan_source src = { path, NULL, NULL, NULL, 0 };
 
 	if (scan_path_allowed(e, path)) {
 		scan_report_skip(r, path, 0, "allowed by scan.allow_paths");
