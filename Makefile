@@ -16,7 +16,9 @@ HOOKDIR ?= $(PREFIX)/share/git-meshpush/hooks
 VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
 
 CC ?= cc
-PKGS := libgit2 libcurl inih libhs libpcre2-8 jansson libcrypto
+# libcrypto: OpenSSL (libcurl loads it anyway): SHA-256 and host-key fingerprints of the scp
+# transport (src/transfer/ssh.c), the signatures of src/net/; initialised only when used.
+PKGS := libgit2 libcurl inih libhs libpcre2-8 jansson libcrypto zlib
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CFLAGS ?= -O2 -g
@@ -27,9 +29,9 @@ LIBS := $(PKG_LIBS) -lpthread -lm
 
 # Debian packages: build, test and benchmark needs (Vectorscan where Hyperscan is missing).
 DEPS_BUILD := build-essential pkg-config git libgit2-dev libcurl4-openssl-dev \
-	libinih-dev libpcre2-dev libjansson-dev libssl-dev
-DEPS_TEST := openssh-server openssh-client python3 perl ca-certificates procps \
-	pcre2-utils rsync ripgrep man-db iproute2 e2fsprogs
+	libinih-dev libpcre2-dev libjansson-dev libssl-dev zlib1g-dev
+DEPS_TEST := python3-yaml openssh-server openssh-client python3 perl ca-certificates procps \
+	pcre2-utils rsync ripgrep man-db iproute2 e2fsprogs time hyperfine openssl bc
 # make asan / make fuzz / make valgrind
 DEPS_HARDEN := clang libclang-rt-14-dev valgrind
 DEPS := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_HARDEN)
@@ -84,6 +86,11 @@ git-meshpush.1: $(MAN_PARTS) VERSION $(BUILD)/git-meshpush
 	  sed 's/@VERSION@/$(VERSION)/g' > $@
 
 -include $(OBJS:.o=.d) $(ASM_OBJS:.o=.d)
+
+# The rules are embedded with .incbin, which -MMD does not see; their
+# sha256 goes in too (the key of the compiled-rules cache).
+$(BUILD)/src/scan/rules_blob.o: src/scan/rules.ini
+$(BUILD)/src/scan/rules_blob.o: EXTRA_CFLAGS += -DRULES_SHA256='"$(shell sha256sum src/scan/rules.ini | cut -c1-64)"'
 
 # Install whatever Debian packages are missing; quiet and fast when all are there.
 deps:
@@ -161,6 +168,14 @@ demo: deps
 bench: all
 	@for b in bench/bench-*.sh; do echo "== $$b"; sh $$b || exit 1; done
 
+# The secret scanner's benchmark alone (BENCH_SCAN_SIZE=small|medium|large).
+bench-scan: all
+	sh bench/bench-scan.sh
+
+# Precision and recall of the scanner on the labelled corpus.
+corpus-score: all
+	sh tests/corpus/score
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(HOOKDIR)
 	install -m 755 git-meshpush $(DESTDIR)$(BINDIR)/git-meshpush
@@ -177,4 +192,4 @@ format:
 clean:
 	rm -rf build git-meshpush git-meshpush.1
 
-.PHONY: all deps check units unit asan valgrind fuzz fuzz-build demo bench install uninstall format clean
+.PHONY: all deps check units unit asan valgrind fuzz fuzz-build demo bench bench-scan corpus-score install uninstall format clean

@@ -27,6 +27,10 @@ MP="$SRC_DIR/git-meshpush"
 now_us () { date +%s%6N; }
 median () { sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 minimum () { sort -n | head -n 1; }
+# CPU time (user + system) of the last command run under $TIME, in microseconds
+TIME=
+if [ -x /usr/bin/time ]; then TIME="/usr/bin/time -f %U+%S -o $T/cpu"; fi
+cpu_us () { [ -n "$TIME" ] && awk -F+ '{ printf "%d", ($1 + $2) * 1000000 }' "$T/cpu" || echo 0; }
 
 # tree VERSION: N files of about 2 KiB in 10 folders
 tree () {
@@ -63,11 +67,11 @@ while [ $r -le "$RUNS" ]; do
 	tree "b$r"
 	git -C "$T/repo" add -A && git -C "$T/repo" commit -q -m "b$r"
 	sync
-	s=$(now_us); "$MP" -C "$T/repo" install --no-confirm -q >/dev/null; e=$(now_us)
-	ins_times="$ins_times $((e - s))"
+	s=$(now_us); $TIME "$MP" -C "$T/repo" install --no-confirm -q >/dev/null; e=$(now_us)
+	ins_times="$ins_times $((e - s))"; ins_cpu="$ins_cpu $(cpu_us)"
 	sync
-	s=$(now_us); rsync -a --backup --backup-dir="$T/rs-backup/b$r" "$T/repo/shared/voltagent/" "$T/rs/"; e=$(now_us)
-	rs_times="$rs_times $((e - s))"
+	s=$(now_us); $TIME rsync -a --backup --backup-dir="$T/rs-backup/b$r" "$T/repo/shared/voltagent/" "$T/rs/"; e=$(now_us)
+	rs_times="$rs_times $((e - s))"; rs_cpu="$rs_cpu $(cpu_us)"
 	r=$((r + 1))
 done
 ins=$(printf '%s\n' $ins_times | median)
@@ -97,6 +101,10 @@ base=$(printf '%s\n' $base_times | median)
 echo "install of $N changed files (backups + manifest): $((ins / 1000)).$(( (ins % 1000) / 100 )) ms  (runs:$ins_times us)"
 echo "rsync -a --backup --backup-dir of the same tree:  $((rs / 1000)).$(( (rs % 1000) / 100 )) ms  (runs:$rs_times us)"
 ratio=$(awk "BEGIN { printf \"%.2f\", $ins / $rs }")
+if [ -n "$TIME" ]; then
+	ic=$(printf '%s\n' $ins_cpu | median); rc=$(printf '%s\n' $rs_cpu | median)
+	echo "CPU time (user+system), medians: install $((ic / 1000)) ms, rsync $((rc / 1000)) ms, ratio $(awk "BEGIN { printf \"%.2f\", $ic / ($rc > 0 ? $rc : 1) }")"
+fi
 echo "ratio install/rsync: $ratio (target <= 1.5)"
 # the step: fastest install minus fastest start (the medians wander on a shared machine)
 step=$(( $(printf '%s\n' $noop_times | minimum) - $(printf '%s\n' $base_times | minimum) )); [ $step -ge 0 ] || step=0

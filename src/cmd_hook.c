@@ -8,8 +8,13 @@
 #include "cli/opt.h"
 #include "deploy/deploy.h"
 #include "error.h"
+#include "hooks/check.h"
 #include "hooks/hooks.h"
+#include "hooks/push.h"
+#include "journal/journal.h"
+#include "scan/scan.h"
 #include "util/fs.h"
+#include "util/proc.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -97,25 +102,305 @@ static int hook_post(struct hook_run *run, struct cmd_ctx *ctx)
 	return ret ? ret : chained;
 }
 
+/* The ref a finding belongs to: by its commit, or for a tag of a tree or blob by its path ("REF:PATH"). */
+static const struct pushed_ref *ref_of_finding(const struct push_plan *plan, const struct scan_finding *f)
+{
+	if (f->commit)
+		return push_plan_ref_of(plan, f->commit);
+	for (size_t i = 0; f->path && i < plan->nr; i++) {
+		const char *name = plan->refs[i].local_ref;
+		size_t n = strlen(name);
+
+		if (plan->refs[i].not_commit && !strncmp(f->path, name, n) && (!f->path[n] || f->path[n] == ':'))
+			return &plan->refs[i];
+	}
+	return NULL;
+}
+
+/*
+ * Print the findings of `r`, one a line: [ref commit] file:line:column
+ * rule redacted-secret; then how to fix it.  `plan` is NULL for a commit.
+ */
+static void print_findings(const struct scan_report *r, const struct push_plan *plan, const struct config *cfg,
+			   const char *where)
+{
+	const char *ignore = config_get(cfg, "scan", NULL, "ignore_file");
+	const char *oldest = NULL;
+
+	fprintf(stderr, "error: %s is refused: %zu secret%s found in %s\n",
+		plan ? "the push" : "the commit", r->nr,
+		r->nr == 1 ? "" : "s",
+		!plan ? "the staged changes" : strcmp(where, "pre-receive") ? "the commits it would publish"
+					    : "the commits it brings");
+	for (size_t i = 0; i < r->nr; i++) {
+		const struct scan_finding *f = &r->findings[i];
+		struct strbuf line = STRBUF_INIT;
+		char *redacted = scan_redact(f->secret ? f->secret : "");
+
+		strbuf_addstr(&line, "    ");
+		if (plan) {
+			const struct pushed_ref *ref = ref_of_finding(plan, f);
+
+			strbuf_addf(&line, "%s %.7s ", ref ? ref->local_ref : "-", f->commit ? f->commit : "-");
+			if (f->commit)
+				oldest = f->commit;
+		}
+		strbuf_add_quoted_path(&line, f->path ? f->path : "-", 0);
+		strbuf_addf(&line, ":%zu:%zu %s %s", f->line, f->column, f->rule, redacted);
+		fprintf(stderr, "%s\n", strbuf_str(&line));
+		strbuf_release(&line);
+		free(redacted);
+	}
+	if (!plan) {
+		fputs("hint: take the secret out of the file (read it from the environment or from a file outside\n"
+		      "hint: the repository), 'git add' the file and commit again; rotate the secret if it was shared\n",
+		      stderr);
+	} else if (!strcmp(where, "pre-receive")) {
+		fputs("hint: remove the secret from the commit that added it and push again (it may be anywhere\n"
+		      "hint: in the history you push: 'git rebase -i COMMIT^', 'edit', fix, 'git commit --amend',\n"
+		      "hint: 'git rebase --continue'); rotate the secret: it left your machine\n", stderr);
+	} else {
+		fprintf(stderr,
+			"hint: remove the secret from the commit that added it, then push again:\n"
+			"hint:   the last commit:   fix the file, 'git add' it, 'git commit --amend'\n"
+			"hint:   an older commit:   'git rebase -i %.7s^', mark it 'edit', fix the file,\n"
+			"hint:                      'git commit --amend', 'git rebase --continue'\n",
+			oldest ? oldest : "COMMIT");
+	}
+	fprintf(stderr, "hint: a false positive? add a 'meshpush:allow' comment on that line, or its fingerprint\n"
+			"hint: to %s:\n", ignore && *ignore ? ignore : ".meshpushignore");
+	for (size_t i = 0; i < r->nr; i++)
+		if (r->findings[i].fingerprint)
+			fprintf(stderr, "hint:   %s\n", r->findings[i].fingerprint);
+}
+
+static int new_engine(struct scan_engine **out, const struct config *cfg)
+{
+	const struct strlist *warnings;
+	int rc = scan_engine_new(out, cfg);
+
+	if (rc < 0) {
+		mp_error_print();
+		return mp_exit_code(rc);
+	}
+	warnings = scan_engine_warnings(*out);
+	for (size_t i = 0; warnings && i < warnings->nr; i++)
+		warning("%s", warnings->items[i]);
+	return 0;
+}
+
+static void journal_verdict(struct cmd_ctx *ctx, const char *event, const char *remote,
+			    const struct push_plan *plan, const struct scan_report *r, const char *verdict)
+{
+	json_t *fields = json_object(), *refs = json_array(), *rules = json_array();
+
+	if (remote) {
+		/* a URL loses its user information: it may hold a token */
+		char *safe = url_without_userinfo(remote);
+
+		json_object_set_new(fields, "remote", json_string(safe));
+		free(safe);
+	}
+	for (size_t i = 0; plan && i < plan->nr; i++)
+		json_array_append_new(refs, json_string(plan->refs[i].remote_ref));
+	for (size_t i = 0; r && i < r->nr; i++)
+		json_array_append_new(rules, json_string(r->findings[i].rule));
+	if (plan)
+		json_object_set_new(fields, "refs", refs);
+	else
+		json_decref(refs);
+	json_object_set_new(fields, "commits", json_integer(plan ? (json_int_t)plan->ncommits : 0));
+	json_object_set_new(fields, "findings", json_integer(r ? (json_int_t)r->nr : 0));
+	json_object_set_new(fields, "rules", rules);
+	json_object_set_new(fields, "verdict", json_string(verdict));
+	if (journal_append(ctx->gitdir, event, fields) < 0)
+		warning("%s", mp_error_last());
+	json_decref(fields);
+}
+
 static int hook_pre_commit(struct hook_run *run, struct cmd_ctx *ctx)
 {
-	/* the foreign hook first: formatters (lint-staged...) may change the index we scan */
-	int ret = run_chained(run);
+	struct scan_report r = SCAN_REPORT_INIT;
+	struct scan_engine *e = NULL;
+	git_index *index = NULL;
+	int ret, rc;
 
-	(void)ctx;
+	/* the foreign hook first: formatters (lint-staged...) may change the index we scan */
+	if ((ret = run_chained(run)) != 0 || (ret = new_engine(&e, &ctx->cfg)) != 0)
+		goto cleanup;
+	/* with GIT_INDEX_FILE set, libgit2 read the index when it opened the repository: read it again */
+	if (git_repository_index(&index, ctx->repo) == 0 && git_index_read(index, 1) < 0) {
+		ret = error_exit(MP_EXIT_GIT, "cannot read the index: %s",
+				 git_error_last() ? git_error_last()->message : "unknown error");
+		goto cleanup;
+	}
+	git_error_clear();
+	if ((rc = scan_staged(e, &r, ctx->repo)) < 0) {
+		mp_error_print();
+		ret = mp_exit_code(rc);
+		goto cleanup;
+	}
+	if (r.nr) {
+		print_findings(&r, NULL, &ctx->cfg, "pre-commit");
+		journal_verdict(ctx, "pre-commit", NULL, NULL, &r, "refused");
+		ret = MP_EXIT_POLICY;
+	}
+cleanup:
+	git_index_free(index);
+	scan_report_release(&r);
+	scan_engine_free(e);
+	return ret;
+}
+
+/*
+ * Scan what a push brings (its commits, and the trees or blobs of refs
+ * that are not commits) into `r`: 0 when clean, else the exit code after
+ * printing the findings or the error.
+ */
+static int scan_push(struct scan_report *r, struct cmd_ctx *ctx, const struct push_plan *plan, const char *where)
+{
+	struct scan_engine *e = NULL;
+	int ret = 0, rc, need_scan = 0;
+
+	for (size_t i = 0; i < plan->nr; i++)
+		need_scan |= plan->refs[i].not_commit;
+	if (!plan->ncommits && !need_scan)
+		return 0;
+	if ((ret = new_engine(&e, &ctx->cfg)) != 0)
+		goto cleanup;
+	if ((rc = hooks_scan_plan(r, e, ctx->repo, plan)) < 0) {
+		mp_error_print();
+		ret = mp_exit_code(rc);
+		goto cleanup;
+	}
+	if (r->nr) {
+		print_findings(r, plan, &ctx->cfg, where);
+		ret = MP_EXIT_POLICY;
+	}
+cleanup:
+	scan_engine_free(e);
+	return ret;
+}
+
+/* [mesh] test, when the push touches the shared folders: 0 or the exit code refusing the push. */
+static int run_mesh_test(struct cmd_ctx *ctx, const struct push_plan *plan)
+{
+	const char *tmpl = config_get(&ctx->cfg, "mesh", NULL, "test");
+	struct proc_result res = PROC_RESULT_INIT;
+	struct proc_opts opts = PROC_OPTS_INIT;
+	struct strlist argv = STRLIST_INIT;
+	const char **av = NULL;
+	long timeout = config_get_int(&ctx->cfg, "mesh", NULL, "test_timeout");
+	int ret = 0, rc;
+
+	if (!tmpl || !*tmpl || !plan->touches_shared || !ctx->workdir)
+		return 0;
+	if ((rc = proc_argv_template(&argv, tmpl, NULL)) < 0 || !argv.nr) {
+		if (!argv.nr && rc == 0)
+			mp_error_set(MP_ECONFIG, "[mesh] test is empty");
+		mp_error_print();
+		ret = MP_EXIT_USAGE;
+		goto cleanup;
+	}
+	av = strlist_argv(&argv);
+	opts.cwd = ctx->workdir;
+	opts.capture = 1;
+	opts.timeout_ms = timeout > 0 ? (int)(timeout * 1000) : 0;
+	if ((rc = proc_run(&res, av, &opts)) < 0) {
+		mp_error_print();
+		fprintf(stderr, "hint: fix '[mesh] test' in .meshpush.ini\n");
+		ret = MP_EXIT_POLICY;
+		goto cleanup;
+	}
+	if (res.status != 0 || res.timed_out) {
+		fputs(strbuf_str(&res.out), stderr);
+		if (res.out.len && res.out.buf[res.out.len - 1] != '\n')
+			fputc('\n', stderr);
+		if (res.timed_out)
+			fprintf(stderr, "error: the push is refused: the test command '%s' took more than %ld s ([mesh] test_timeout)\n",
+				tmpl, timeout);
+		else
+			fprintf(stderr, "error: the push is refused: the test command '%s' failed (exit %d)\n", tmpl,
+				res.status);
+		fprintf(stderr, "hint: the push changes the shared folders: fix what the test says, commit, push again\n");
+		ret = MP_EXIT_POLICY;
+	}
+cleanup:
+	proc_result_release(&res);
+	free(av);
+	strlist_release(&argv);
 	return ret;
 }
 
 static int hook_pre_push(struct hook_run *run, struct cmd_ctx *ctx)
 {
-	(void)ctx;
-	return run_chained(run);
+	struct push_plan plan = PUSH_PLAN_INIT;
+	struct scan_report r = SCAN_REPORT_INIT;
+	struct strlist shared = STRLIST_INIT;
+	const char *remote = run->nargs > 0 ? run->args[0] : "";
+	const char *verdict = "refused";
+	int ret = 0, rc;
+
+	if ((rc = push_plan_parse_pre_push(&plan, run->in.buf ? run->in.buf : "", run->in.len)) < 0 ||
+	    (rc = push_plan_compute_pre_push(&plan, ctx->repo, remote)) < 0) {
+		mp_error_print();
+		ret = mp_exit_code(rc);
+		goto cleanup;
+	}
+	if ((ret = scan_push(&r, ctx, &plan, "pre-push")) != 0)
+		goto cleanup;
+	config_get_list(&shared, &ctx->cfg, "mesh", NULL, "shared");
+	if ((rc = push_plan_touches(&plan, ctx->repo, &shared)) < 0) {
+		mp_error_print();
+		ret = mp_exit_code(rc);
+		goto cleanup;
+	}
+	if ((ret = run_mesh_test(ctx, &plan)) != 0) {
+		verdict = "test-failed";
+		goto cleanup;
+	}
+	if ((ret = run_chained(run)) != 0) {
+		verdict = "chained-hook-failed";
+		goto cleanup;
+	}
+	/* every check passed: the one place a push is announced (push_announce() skips what 'git meshpush push' did) */
+	if ((rc = push_announce(&ctx->cfg, ctx->repo, ctx->gitdir, remote, plan.refs, plan.nr)) < 0) {
+		mp_error_print();
+		ret = mp_exit_code(rc);
+		verdict = "announce-failed";
+		goto cleanup;
+	}
+	verdict = "ok";
+cleanup:
+	if (plan.nr)
+		journal_verdict(ctx, "pre-push", remote, &plan, &r, ret ? verdict : "ok");
+	strlist_release(&shared);
+	scan_report_release(&r);
+	push_plan_release(&plan);
+	return ret;
 }
 
 static int hook_pre_receive(struct hook_run *run, struct cmd_ctx *ctx)
 {
-	(void)ctx;
-	return run_chained(run);
+	struct push_plan plan = PUSH_PLAN_INIT;
+	struct scan_report r = SCAN_REPORT_INIT;
+	int ret = 0, rc;
+
+	if ((rc = push_plan_parse_pre_receive(&plan, run->in.buf ? run->in.buf : "", run->in.len)) < 0 ||
+	    (rc = push_plan_compute_pre_receive(&plan, ctx->repo)) < 0) {
+		mp_error_print();
+		ret = mp_exit_code(rc);
+		goto cleanup;
+	}
+	if ((ret = scan_push(&r, ctx, &plan, "pre-receive")) != 0)
+		goto cleanup;
+	ret = run_chained(run);
+cleanup:
+	if (plan.nr)
+		journal_verdict(ctx, "pre-receive", NULL, &plan, &r, ret ? "refused" : "ok");
+	scan_report_release(&r);
+	push_plan_release(&plan);
+	return ret;
 }
 
 static const struct hook_entry {

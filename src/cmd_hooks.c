@@ -102,7 +102,11 @@ int cmd_hooks(int argc, const char **argv, struct cmd_ctx *ctx)
 		ret = mp_exit_code(ret);
 		goto cleanup;
 	}
-	printf("hooks directory: %s%s\n", dir.path, dir.from_config ? " (core.hooksPath)" : "");
+	printf("hooks directory: %s%s\n", dir.path,
+	       dir.user_wide ? " (core.hooksPath, global)" : dir.from_config ? " (core.hooksPath)" : "");
+	if (dir.user_wide && strcmp(action, "status"))
+		warning("core.hooksPath comes from your global git configuration: the hooks in '%s' "
+			"serve every repository that uses it, not only this one", dir.path);
 	if (!strcmp(action, "install") && dir.in_worktree && !force) {
 		ret = error_usage("the hooks directory '%s' (core.hooksPath) is inside the work tree, "
 				  "where hooks are usually committed (husky and the like): add the line\n"

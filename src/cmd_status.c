@@ -3,12 +3,39 @@
 #include "cli/opt.h"
 #include "deploy/deploy.h"
 #include "error.h"
+#include "push/push.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "net/outbox.h"
+
+/* The last pushes made from here, with the confirmations that came back (src/push/). */
+static void print_pushes(const char *gitdir)
+{
+	struct push_entry *e = NULL;
+	size_t nr = 0, first;
+
+	if (push_list(&e, &nr, gitdir) < 0 || !nr)
+		goto cleanup;
+	first = nr > 10 ? nr - 10 : 0;
+	printf("pushes (%s%zu, from the journal):\n", first ? "last 10 of " : "", nr);
+	for (size_t i = first; i < nr; i++) {
+		printf("  %s %s ", e[i].time, e[i].method);
+		for (size_t j = 0; j < e[i].files.nr; j++)
+			printf("%s%s", j ? "," : "", e[i].files.items[j]);
+		printf(" -> ");
+		for (size_t j = 0; j < e[i].to.nr; j++)
+			printf("%s%s", j ? "," : "", e[i].to.items[j]);
+		printf(": %s", e[i].outcome);
+		for (size_t j = 0; j < e[i].confirmed.nr; j++)
+			printf("%s%s", j ? ", " : " (", e[i].confirmed.items[j]);
+		printf("%s\n", e[i].confirmed.nr ? ")" : "");
+	}
+cleanup:
+	push_entries_free(e, nr);
+}
 
 /* The confirmations (and other announcements) waiting in the outbox. */
 static void print_outbox(void)
@@ -72,5 +99,7 @@ int cmd_status(int argc, const char **argv, struct cmd_ctx *ctx)
 	}
 	print_outbox();
 	deploy_status_free(st, nr);
+	if (ctx->gitdir)
+		print_pushes(ctx->gitdir);
 	return ret;
 }

@@ -30,7 +30,7 @@ static const struct cmd commands[] = {
 	{ "init", cmd_init, NEED_WORKTREE | NEED_CONFIG, "write a commented .meshpush.ini and install the hooks" },
 	{ "hooks", cmd_hooks, NEED_REPO, "install, uninstall or show the git hooks" },
 	{ "hook", cmd_hook, NEED_REPO | NEED_CONFIG, "run a hook (what the installed hook stubs call)" },
-	{ "scan", cmd_scan, TRY_REPO | NEED_CONFIG, "scan files, the index, commits or stdin for secrets" },
+	{ "scan", cmd_scan, TRY_REPO | LAZY_REPO | NEED_CONFIG, "scan files, the index, commits or stdin for secrets" },
 	{ "push", cmd_push, NEED_WORKTREE | NEED_CONFIG, "push files to agents: prepare, announce, push, verify, confirm" },
 	{ "announce", cmd_announce, TRY_REPO | NEED_CONFIG, "send a code-push announcement to the mesh" },
 	{ "outbox", cmd_outbox, TRY_REPO | NEED_CONFIG, "list or deliver announcements not yet delivered" },
@@ -110,6 +110,8 @@ static int load_config(struct cmd_ctx *ctx)
 	return ret;
 }
 
+static int git_started;
+
 static int open_repo(struct cmd_ctx *ctx, unsigned needs)
 {
 	int rc = git_repository_open_ext(&ctx->repo, NULL, GIT_REPOSITORY_OPEN_FROM_ENV, NULL);
@@ -131,9 +133,70 @@ static int open_repo(struct cmd_ctx *ctx, unsigned needs)
 	return 0;
 }
 
+int cmd_open_repo(struct cmd_ctx *ctx)
+{
+	int ret;
+
+	if (ctx->repo)
+		return 0;
+	if (!git_started) {
+		git_libgit2_init();
+		git_started = 1;
+	}
+	ret = open_repo(ctx, NEED_REPO);
+	if (ret == 0 && !ctx->repo)
+		ret = error_exit(MP_EXIT_GIT, "not in a git repository (run it inside one, or use -C PATH)");
+	return ret;
+}
+
+/*
+ * The work tree holding the current directory, found the cheap way: the
+ * nearest directory upwards with a .git entry.  NULL when there is none,
+ * or when the environment or a bare repository asks for git's own rules
+ * (then *fallback is set).  Caller frees.
+ */
+static char *find_worktree(int *fallback)
+{
+	static const char *const env[] = { "GIT_DIR", "GIT_WORK_TREE", "GIT_CEILING_DIRECTORIES",
+					   "GIT_DISCOVERY_ACROSS_FILESYSTEM", "GIT_COMMON_DIR" };
+	char *dir = getcwd(NULL, 0);
+
+	*fallback = 0;
+	for (size_t i = 0; i < ARRAY_SIZE(env); i++)
+		if (getenv(env[i]))
+			*fallback = 1;
+	if (!dir || *fallback) {
+		*fallback = 1;
+		free(dir);
+		return NULL;
+	}
+	for (;;) {
+		char *dotgit = fs_join(dir, ".git"), *head = fs_join(dir, "HEAD"), *objects = fs_join(dir, "objects");
+		int found = fs_exists(dotgit), bare = !found && fs_exists(head) && fs_exists(objects);
+		char *slash;
+
+		free(dotgit);
+		free(head);
+		free(objects);
+		if (found)
+			return dir;
+		if (bare) {
+			*fallback = 1; /* a bare repository: its configuration is in HEAD */
+			break;
+		}
+		slash = strrchr(dir, '/');
+		if (!slash || slash == dir)
+			break;
+		*slash = '\0';
+	}
+	free(dir);
+	return NULL;
+}
+
 int main(int argc, const char **argv)
 {
 	struct cmd_ctx ctx = { 0 };
+	char *lazy_workdir = NULL;
 	const struct cmd *cmd;
 	int i, ret = 0;
 
@@ -170,9 +233,23 @@ int main(int argc, const char **argv)
 		goto cleanup;
 	}
 
-	git_libgit2_init();
-	if ((cmd->needs & (NEED_REPO | NEED_WORKTREE | TRY_REPO)) && (ret = open_repo(&ctx, cmd->needs)) != 0)
-		goto cleanup_git;
+	if (cmd->needs & LAZY_REPO) {
+		int fallback;
+
+		lazy_workdir = find_worktree(&fallback);
+		ctx.workdir = lazy_workdir;
+		if (fallback) {
+			git_libgit2_init();
+			git_started = 1;
+			if ((ret = open_repo(&ctx, cmd->needs)) != 0)
+				goto cleanup_git;
+		}
+	} else {
+		git_libgit2_init();
+		git_started = 1;
+		if ((cmd->needs & (NEED_REPO | NEED_WORKTREE | TRY_REPO)) && (ret = open_repo(&ctx, cmd->needs)) != 0)
+			goto cleanup_git;
+	}
 	if ((cmd->needs & NEED_CONFIG) && load_config(&ctx) < 0) {
 		mp_error_print();
 		ret = MP_EXIT_USAGE;
@@ -185,7 +262,9 @@ int main(int argc, const char **argv)
 cleanup_git:
 	config_release(&ctx.cfg);
 	git_repository_free(ctx.repo);
-	git_libgit2_shutdown();
+	if (git_started)
+		git_libgit2_shutdown();
+	free(lazy_workdir);
 cleanup:
 	strlist_release(&ctx.overrides);
 	if (fflush(stdout) != 0 && !ret)

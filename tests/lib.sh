@@ -197,7 +197,8 @@ test_mesh_repo () {
 # and comes back: port=$(test_free_port), configure that port, and later
 # start_receiver NAME --port "$port".
 # Options: --token T, --script "500,200", --delay-ms N, --retry-after S,
-# --signing-key K, --dedupe, --max-bytes N, --port P (see receiver.py).
+# --signing-key K, --dedupe, --max-bytes N, --port P, --tls-cert F
+# --tls-key K (https; ${NAME}_URL then still says http://) (see receiver.py).
 start_receiver () {
 	rcv_name=$1
 	shift

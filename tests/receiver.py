@@ -20,6 +20,7 @@ Serve (in the background; tests/lib.sh's start_receiver does this):
   --dedupe          honour Idempotency-Key: a key answered 2xx before gets the
                     same answer again, recorded with "replay": true
   --max-bytes N     answer 413 above N bytes of body (default 262144, 256 KiB)
+  --tls-cert F --tls-key K   serve https with this certificate and key (PEM)
 
 Every request is one JSON line in the log:
   {"time": 1700000000.123 (when it arrived), "method": "POST", "path": "/hooks/agent",
@@ -62,6 +63,8 @@ def parse_args(argv):
     p.add_argument("--signing-key")
     p.add_argument("--dedupe", action="store_true")
     p.add_argument("--max-bytes", type=int, default=256 * 1024)
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
     p.add_argument("--count", action="store_true")
     p.add_argument("--get", nargs=2, metavar=("INDEX", "KEY"))
     return p.parse_args(argv)
@@ -257,6 +260,11 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
 def serve(args):
     gw = Gateway(args)
     srv = Server(("127.0.0.1", args.port), make_handler(gw))
+    if args.tls_cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     if args.port_file:
         tmp = args.port_file + ".tmp"
         with open(tmp, "w") as f:

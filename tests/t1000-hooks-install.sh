@@ -225,6 +225,16 @@ test_expect_success 'core.hooksPath absolute' '
 	test_must_fail test -e abs-hooks/pre-push
 '
 
+test_expect_success 'core.hooksPath from the global configuration: installed there, with a warning' '
+	git clone -q mesh.git glob &&
+	git config --global core.hooksPath "$TRASH/global-hooks" &&
+	git -C glob meshpush hooks install >out 2>err &&
+	git config --global --unset core.hooksPath &&
+	test_grep "^hooks directory: $TRASH/global-hooks (core.hooksPath, global)$" out &&
+	test_grep "serve every repository" err &&
+	test_cmp "$SRC_DIR/hooks/pre-push" global-hooks/pre-push
+'
+
 test_expect_success 'core.hooksPath inside the work tree (husky style): refused unless --force' '
 	git clone -q mesh.git husky &&
 	mkdir husky/.husky &&
@@ -266,6 +276,30 @@ test_expect_success 'a bare repository needs --server, which installs pre-receiv
 	test_grep "^pre-receive    ours$" out &&
 	git -C mesh.git meshpush hooks uninstall --server >out &&
 	test_grep "^pre-receive    removed$" out
+'
+
+test_expect_success 'a bare repository with a relative core.hooksPath: relative to the git directory, as git runs it' '
+	git init -q --bare relbare.git &&
+	git -C relbare.git config core.hooksPath server-hooks &&
+	git -C relbare.git meshpush hooks install --server >out &&
+	test_grep "^hooks directory: $TRASH/relbare.git/server-hooks (core.hooksPath)$" out &&
+	write_foreign relbare.git/server-hooks/pre-receive.meshpush-chained 0 &&
+	rm -f foreign-stdin &&
+	git -C mesh push -q "$TRASH/relbare.git" main &&
+	echo "0000000000000000000000000000000000000000 $(git -C mesh rev-parse main) refs/heads/main" >expect &&
+	test_cmp expect foreign-stdin
+'
+
+test_expect_success 'post-rewrite: the chained hook gets the same input (old new lines)' '
+	git -C mesh meshpush hooks install >/dev/null &&
+	write_foreign mesh/.git/hooks/post-rewrite.meshpush-chained 0 &&
+	old=$(git -C mesh rev-parse HEAD) &&
+	git -C mesh commit -q --amend -m amended &&
+	echo "$old $(git -C mesh rev-parse HEAD)" >expect &&
+	test_cmp expect foreign-stdin &&
+	test_grep "^amend$" foreign-args &&
+	rm mesh/.git/hooks/post-rewrite.meshpush-chained &&
+	git -C mesh meshpush hooks uninstall >/dev/null
 '
 
 test_expect_success 'bad usage exits 2 and names the problem' '

@@ -280,6 +280,24 @@ test_expect_success 'signed announcements: the receiver checks the HMAC' '
 	test_grep -v other-key err
 '
 
+test_expect_success 'https: the certificate is verified; [mesh] ca_file trusts a private CA' '
+	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 \
+		-addext subjectAltName=IP:127.0.0.1 -keyout tls.key -out tls.crt 2>/dev/null &&
+	start_receiver secure --tls-cert tls.crt --tls-key tls.key &&
+	echo "secure = env:MESH_TOKEN_ORACLE" >>"$XDG_CONFIG_HOME/meshpush/config.ini" &&
+	mesh_config secure="https://127.0.0.1:$secure_PORT/hooks/agent" &&
+	test_expect_code 3 git -C repo meshpush announce a.js --to secure --purpose p 2>err &&
+	test_grep "secure: TLS certificate verification failed .*: set \[mesh\] ca_file" err &&
+	test "$(receiver_count secure)" = 0 &&
+	git -C repo meshpush outbox list >list &&
+	test_grep "held until" list &&
+	git -C repo meshpush -c mesh.ca_file="$TRASH/tls.crt" outbox flush --agent secure >out &&
+	test_grep "delivered 1 announcement to secure" out &&
+	test "$(receiver_count secure)" = 1 &&
+	test "$(receiver_get secure -1 headers.authorization)" = "Bearer $TOKEN" &&
+	test_must_fail git -C repo meshpush -c mesh.ssl_verify=false config 2>/dev/null
+'
+
 test_expect_success 'the journal records each announcement and delivery' '
 	test_grep "\"event\":\"announce\".*\"files\":\[\"shared/voltagent/health.js\"\]" repo/.git/meshpush/journal.jsonl &&
 	test_grep "\"event\":\"delivery\".*\"agent\":\"oracle\",\"outcome\":\"delivered\",\"via\":\"send\",\"http\":200" repo/.git/meshpush/journal.jsonl &&

@@ -162,6 +162,29 @@ test_expect_success 'everything is journaled' '
 	test_grep "\"trigger\":\"post-checkout\"" fresh/.git/meshpush/journal.jsonl
 '
 
+test_expect_success 'status: what is installed, from which commit, what differs locally' '
+	echo "local edit" >>"$WS/a.js" &&
+	rm "$WS/b.js" &&
+	git -C fresh meshpush status >out &&
+	head=$(git -C fresh rev-parse --short=7 HEAD) &&
+	id=$(ls "$STATE/installs" | tail -n 1 | sed "s/\.jsonl$//") &&
+	cat >expect <<-EOF &&
+	install "voltagent": shared/voltagent -> $WS
+	  6 files installed from commit $head (install $id)
+	  a.js: changed locally
+	  b.js: missing (deleted locally)
+	outbox: empty
+	EOF
+	test_cmp expect out &&
+	git -C fresh meshpush install --force >out &&
+	test_grep "added     b.js" out &&
+	test_grep "updated   a.js  (verified)  (changed locally" out &&
+	publish e.js "$(js e)" &&
+	git -C fresh -c core.hooksPath=/nonexistent pull -q &&
+	git -C fresh meshpush status >out &&
+	test_grep "^  HEAD has changes not installed yet (run .git meshpush install.)$" out
+'
+
 test_expect_success 'a mapping without a target is reported, exit 1; an unknown --mapping is a usage error' '
 	git -C agent meshpush -c install.other.from=scripts install >out 2>err;
 	test $? = 1 &&

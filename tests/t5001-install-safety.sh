@@ -123,6 +123,44 @@ test_expect_success 'a broken version already in place (an install killed before
 	echo "one fixed" >pub/shared/voltagent/one.txt && sync_agent "fixed again"
 '
 
+test_expect_success 'a verify command that hangs is killed after verify_timeout: issues' '
+	echo "slow one" >pub/shared/voltagent/hang.txt &&
+	git -C pub add -A && git -C pub commit -q -m hang && git -C pub push -q &&
+	git -C agent -c core.hooksPath=/nonexistent pull -q --ff-only &&
+	printf "#!/bin/sh\nsleep 30\n" >bin/hang && chmod +x bin/hang &&
+	test_expect_code 1 git -C agent meshpush -c install.voltagent.verify="hang {}" \
+		-c install.voltagent.verify_timeout=1 install >out &&
+	test_grep "FAILED    hang.txt" out &&
+	test_grep "| timed out after 1 s" out &&
+	test_must_fail test -e "$WS/hang.txt" &&
+	git -C agent meshpush install --retry >out &&
+	test_grep "added     hang.txt  (verified)" out
+'
+
+test_expect_success 'a secret in the output of a failing verify command is redacted' '
+	tok="ghp_""1YxxXunzpZevTfwE4aC53rdk6s7Id50BR7CQ" &&
+	printf "#!/bin/sh\necho \"GITHUB_TOKEN=%s\"\nexit 2\n" "$tok" >bin/leaky && chmod +x bin/leaky &&
+	echo leak >pub/shared/voltagent/leak.txt &&
+	git -C pub add -A && git -C pub commit -q -m leak && git -C pub push -q &&
+	git -C agent -c core.hooksPath=/nonexistent pull -q --ff-only &&
+	test_expect_code 1 git -C agent meshpush -c install.voltagent.verify="leaky {}" install >out &&
+	test_grep "FAILED    leak.txt" out &&
+	test_grep "| GITHUB_TOKEN=ghp_" out &&
+	! grep -F "$tok" out &&
+	! grep -F "$tok" agent/.git/meshpush/journal.jsonl &&
+	git -C agent meshpush install --retry >out
+'
+
+test_expect_success 'verify runs in the target folder, also for a file in a subfolder' '
+	printf "#!/bin/sh\npwd >\"\$TRASH/verify-cwd\"\n" >bin/cwdcheck && chmod +x bin/cwdcheck &&
+	mkdir -p pub/shared/voltagent/deep/er && echo deep >pub/shared/voltagent/deep/er/file.txt &&
+	git -C pub add -A && git -C pub commit -q -m deep && git -C pub push -q &&
+	git -C agent -c core.hooksPath=/nonexistent pull -q --ff-only &&
+	git -C agent meshpush -c install.voltagent.verify="cwdcheck {}" install >out &&
+	test_grep "added     deep/er/file.txt  (verified)" out &&
+	echo "$WS" >expect && test_cmp expect verify-cwd
+'
+
 test_expect_success 'a folder in the way is not deleted: reported, skipped, exit 1' '
 	mkdir -p "$WS/dir.txt" && echo mine >"$WS/dir.txt/keep" &&
 	echo file >pub/shared/voltagent/dir.txt &&
@@ -207,6 +245,15 @@ test_expect_success 'a target that is a link at its first install is followed, a
 	echo "linked: up to date" >expect && test_cmp expect out
 '
 
+test_expect_success 'a target overlapping the backups or the repository is refused' '
+	test_expect_code 1 git -C agent meshpush -c install.home.to=~ install --mapping home >out &&
+	test_grep "skipped   \.  refused: the target .$HOME. overlaps the backups" out &&
+	test_expect_code 1 git -C agent meshpush -c install.repo.to="$TRASH/agent/sub" install --mapping repo >out &&
+	test_grep "refused: the target .$TRASH/agent/sub. overlaps the repository" out &&
+	test_must_fail test -e agent/sub &&
+	test_must_fail test -e "$HOME/one.txt"
+'
+
 test_expect_success 'hostile names are installed and verified as they are (no shell)' '
 	rm -f verify-args &&
 	(cd pub/shared/voltagent &&
@@ -229,6 +276,16 @@ line.sh" "quote'\''\"s.sh" "\$(touch pwned).sh" "\`touch pwned2\`.sh" "-rf.sh" "
 	done &&
 	test_grep "added     new\\\\nline.sh  (verified)" pull-err &&
 	test_grep "added     -rf.sh  (verified)" pull-err
+'
+
+test_expect_success 'a staged file left by a killed install is swept by the next install there' '
+	echo half >"$WS/.orphan.txt.meshpush-new" &&
+	echo "keep me" >"$WS/.hidden-user-file" &&
+	echo "one again" >pub/shared/voltagent/one.txt &&
+	sync_agent &&
+	test_grep "updated   one.txt" pull-err &&
+	test_must_fail test -e "$WS/.orphan.txt.meshpush-new" &&
+	test -e "$WS/.hidden-user-file"
 '
 
 test_expect_success 'one install at a time: the second says who holds the lock' '

@@ -93,6 +93,27 @@ test_expect_success 'a new upstream version ends the hold' '
 	test_grep -v "held" st
 '
 
+# only FILE changes: commit in pub and pull (post-merge installs)
+change_only () {
+	git -C pub add -A && git -C pub commit -q -m "$1" && git -C pub push -q &&
+	git -C agent pull -q --ff-only 2>"$TRASH/pull-err"
+}
+
+test_expect_success 'rollback of an install that removed a file brings it back, and keeps it' '
+	echo "// doomed" >pub/shared/voltagent/doomed.js && change_only doomed &&
+	git -C pub rm -q shared/voltagent/doomed.js && change_only "remove doomed" &&
+	test_grep "removed   doomed.js" pull-err &&
+	git -C agent meshpush rollback --no-confirm "$(ids | tail -n 1)" doomed.js >out &&
+	test_grep "restored  doomed.js" out &&
+	echo "// doomed" >expect && test_cmp expect "$WS/doomed.js" &&
+	git -C agent meshpush install --force >out &&
+	test_cmp expect "$WS/doomed.js" &&
+	echo "// doomed, back upstream" >pub/shared/voltagent/doomed.js && change_only "doomed back" &&
+	test_grep "updated   doomed.js" pull-err &&
+	git -C pub rm -q shared/voltagent/doomed.js && change_only "doomed gone" &&
+	test_grep "removed   doomed.js" pull-err
+'
+
 test_expect_success 'an unknown id or a file not in the install is a usage error' '
 	test_expect_code 2 git -C agent meshpush rollback 19990101T000000 2>err &&
 	test_grep "no install .19990101T000000." err &&

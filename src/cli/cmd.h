@@ -13,6 +13,9 @@
 #define NEED_WORKTREE 0x2 /* a repository with a work tree */
 #define NEED_CONFIG 0x4   /* the layered configuration, loaded */
 #define TRY_REPO 0x8      /* open the repository when there is one */
+#define LAZY_REPO 0x10    /* with TRY_REPO: find the work tree without starting libgit2
+			   * (its start-up alone costs milliseconds, see docs/scanning.md);
+			   * the command calls cmd_open_repo() when it needs the repository */
 
 struct cmd_ctx {
 	git_repository *repo; /* NULL unless NEED_REPO/TRY_REPO found one */
@@ -23,6 +26,13 @@ struct cmd_ctx {
 };
 
 typedef int (*cmd_fn)(int argc, const char **argv, struct cmd_ctx *ctx);
+
+/*
+ * For LAZY_REPO commands: start libgit2 and open the repository now (a
+ * no-op when it is open).  Returns 0, or an exit code after printing the
+ * error (128 when there is no repository).
+ */
+int cmd_open_repo(struct cmd_ctx *ctx);
 
 int cmd_init(int argc, const char **argv, struct cmd_ctx *ctx);
 int cmd_hooks(int argc, const char **argv, struct cmd_ctx *ctx);

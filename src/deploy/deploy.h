@@ -44,6 +44,7 @@ struct deploy_file {
 
 struct deploy_report {
 	char *id;          /* install id ("20261126T135000.123Z-a1b2c3"), NULL for a no-op */
+	const char *kind;  /* "install" (NULL), "rollback", "remove" */
 	char *commit;      /* HEAD's commit id (hex) */
 	struct deploy_file *files;
 	size_t nr, alloc;
@@ -52,7 +53,7 @@ struct deploy_report {
 	struct strlist up_to_date; /* mappings with nothing to do */
 	struct strlist notes;      /* one-line remarks (mapping skipped, confirmation queued...) */
 };
-#define DEPLOY_REPORT_INIT { NULL, NULL, NULL, 0, 0, 0, 0, STRLIST_INIT, STRLIST_INIT }
+#define DEPLOY_REPORT_INIT { NULL, NULL, NULL, NULL, 0, 0, 0, 0, STRLIST_INIT, STRLIST_INIT }
 
 void deploy_report_release(struct deploy_report *r);
 

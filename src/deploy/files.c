@@ -7,6 +7,7 @@
 
 #include "error.h"
 #include "util/fs.h"
+#include "scan/scan.h"
 #include "util/proc.h"
 
 #include <errno.h>
@@ -270,6 +271,43 @@ cleanup:
 	return ret;
 }
 
+/*
+ * A verify command's output goes to the report, the journal and the mesh:
+ * a secret it printed (a script dumping its configuration) is redacted, as
+ * the scanner shows secrets.  Best effort: when the scanner cannot be built,
+ * the output is kept as it is.
+ */
+static void redact_output(char **output, const struct config *cfg)
+{
+	struct scan_engine *e = NULL;
+	struct scan_report rep = SCAN_REPORT_INIT;
+
+	if (!*output || !**output)
+		return;
+	if (scan_engine_new(&e, cfg) == 0 && scan_buffer(e, &rep, "verify-output", *output, strlen(*output)) == 0) {
+		for (size_t i = 0; i < rep.nr; i++) {
+			const char *secret = rep.findings[i].secret;
+			struct strbuf sb = STRBUF_INIT;
+			char *red, *p, *hit;
+
+			if (!secret || !*secret)
+				continue;
+			red = scan_redact(secret);
+			for (p = *output; (hit = strstr(p, secret)); p = hit + strlen(secret)) {
+				strbuf_add(&sb, p, (size_t)(hit - p));
+				strbuf_addstr(&sb, red);
+			}
+			strbuf_addstr(&sb, p);
+			free(*output);
+			*output = strbuf_detach(&sb);
+			free(red);
+		}
+	}
+	mp_error_clear();
+	scan_report_release(&rep);
+	scan_engine_free(e);
+}
+
 int deploy_verify(char **output, const struct config *cfg, const char *mapping, const char *dir,
 		  const char *file)
 {
@@ -314,9 +352,11 @@ int deploy_verify(char **output, const struct config *cfg, const char *mapping, 
 	}
 	if (res.timed_out) {
 		*output = xasprintf("%stimed out after %ld s", strbuf_str(&res.out), timeout);
+		redact_output(output, cfg);
 		ret = 0;
 	} else if (res.status != 0) {
 		*output = xasprintf("%s(exit %d)", strbuf_str(&res.out), res.status);
+		redact_output(output, cfg);
 		ret = 0;
 	} else {
 		ret = 1;
@@ -434,7 +474,7 @@ char *deploy_report_format(const struct deploy_report *r)
 	size_t touched = 0;
 
 	if (r->id && r->nr)
-		strbuf_addf(&sb, "install %s (HEAD %.7s)\n", r->id, r->commit ? r->commit : "?");
+		strbuf_addf(&sb, "%s %s (HEAD %.7s)\n", r->kind ? r->kind : "install", r->id, r->commit ? r->commit : "?");
 	for (size_t i = 0; i < r->nr; i++) {
 		const struct deploy_file *f = &r->files[i];
 

@@ -28,6 +28,7 @@
 #include "journal/journal.h"
 #include "util/fs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -464,7 +465,8 @@ static int apply_item(struct run *r, const char *mapping, struct manifest *m, st
 		f->backup = xstrdup(backup);
 
 	if (it->want_present && it->want_mode != 0120000) {
-		dir = xstrndup(it->target, (size_t)(strrchr(it->target, '/') - it->target));
+		/* in the target folder (the mapping's, not the file's own) */
+		dir = xstrndup(it->target, strlen(it->target) - strlen(it->rel) - 1);
 		v = deploy_verify(&output, r->cfg, mapping, dir, it->target);
 		if (v < 0) {
 			ret = v;
@@ -501,6 +503,29 @@ cleanup:
 	return ret;
 }
 
+/*
+ * Remove staged files (".<name>.meshpush-new") a killed install left in
+ * `dir` for a file that is no longer to be installed.  Ours were all
+ * renamed by now, and we hold the lock.
+ */
+static void sweep_staged(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	while (d && (de = readdir(d))) {
+		if (de->d_name[0] == '.' && ends_with(de->d_name, ".meshpush-new") &&
+		    strlen(de->d_name) > strlen("..meshpush-new")) {
+			char *p = fs_join(dir, de->d_name);
+
+			unlink(p);
+			free(p);
+		}
+	}
+	if (d)
+		closedir(d);
+}
+
 static void fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -511,29 +536,63 @@ static void fsync_dir(const char *dir)
 	}
 }
 
+/* 1 when `path` is `dir` or inside it (both real paths). */
+static int path_within(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+
+	return !strncmp(path, dir, n) && (path[n] == '\0' || path[n] == '/' || (n == 1 && dir[0] == '/'));
+}
+
 /*
  * Where the target folder may be: decided at the first install (its real
  * path is recorded); never inside the repository or the state directory.
  */
+/*
+ * The real path `target` has, or will have once created: the real path of
+ * its deepest existing folder plus the rest.  0, or -1 (errno set).
+ */
+static int future_realpath(char *out, const char *target)
+{
+	char *copy = xstrdup(target), *slash;
+	int ret = -1;
+
+	for (;;) {
+		if (realpath(copy, out)) {
+			const char *rest = target + strlen(copy); /* "" or "/a/b" */
+
+			if (*rest && !strcmp(out, "/"))
+				rest++; /* no "//a" */
+			if (strlen(out) + strlen(rest) >= PATH_MAX) {
+				errno = ENAMETOOLONG;
+				break;
+			}
+			strcat(out, rest);
+			ret = 0;
+			break;
+		}
+		if (errno != ENOENT || !(slash = strrchr(copy, '/')) || slash == copy)
+			break;
+		*slash = '\0';
+	}
+	free(copy);
+	return ret;
+}
+
 static char *check_target(struct run *r, struct manifest *m, const char *target, int *created)
 {
 	char real[PATH_MAX], *state = fs_state_dir(), *why = NULL;
 	const char *wd = git_repository_workdir(r->repo);
 	char wreal[PATH_MAX] = "", sreal[PATH_MAX] = "", greal[PATH_MAX] = "";
 	struct stat st;
+	int exists = stat(target, &st) == 0;
 
 	*created = 0;
-	if (stat(target, &st) < 0) {
-		if (fs_mkdir_p(target, 0755) < 0) {
-			why = xstrdup(mp_error_last());
-			goto cleanup;
-		}
-		*created = 1;
-	} else if (!S_ISDIR(st.st_mode)) {
+	if (exists && !S_ISDIR(st.st_mode)) {
 		why = xasprintf("refused: the target '%s' is not a folder", target);
 		goto cleanup;
 	}
-	if (!realpath(target, real)) {
+	if (future_realpath(real, target) < 0) {
 		why = xasprintf("cannot resolve '%s': %s", target, strerror(errno));
 		goto cleanup;
 	}
@@ -543,22 +602,33 @@ static char *check_target(struct run *r, struct manifest *m, const char *target,
 				"'git meshpush install --force'", target, real, m->realpath, m->file);
 		goto cleanup;
 	}
-	if (wd && realpath(wd, wreal) && (!strcmp(real, wreal) || (starts_with(real, wreal) && real[strlen(wreal)] == '/') ||
-					  (starts_with(wreal, real) && wreal[strlen(real)] == '/'))) {
+	if (wd && realpath(wd, wreal) && (path_within(real, wreal) || path_within(wreal, real))) {
 		why = xasprintf("refused: the target '%s' overlaps the repository '%s'", real, wreal);
 		goto cleanup;
 	}
-	if (realpath(git_repository_path(r->repo), greal) && starts_with(real, greal)) {
+	if (realpath(git_repository_path(r->repo), greal) && path_within(real, greal)) {
 		why = xasprintf("refused: the target '%s' is inside the git directory", real);
 		goto cleanup;
 	}
-	if (realpath(state, sreal) && (starts_with(real, sreal) || starts_with(sreal, real))) {
+	if (realpath(state, sreal) && (path_within(real, sreal) || path_within(sreal, real))) {
 		why = xasprintf("refused: the target '%s' overlaps the backups in '%s'", real, sreal);
 		goto cleanup;
 	}
 	if (!strcmp(real, "/")) {
 		why = xstrdup("refused: the target is the root folder");
 		goto cleanup;
+	}
+	if (!exists) {
+		if (fs_mkdir_p(target, 0755) < 0) {
+			why = xstrdup(mp_error_last());
+			mp_error_clear();
+			goto cleanup;
+		}
+		*created = 1;
+		if (!realpath(target, real)) {
+			why = xasprintf("cannot resolve '%s': %s", target, strerror(errno));
+			goto cleanup;
+		}
 	}
 	if (!m->realpath)
 		m->realpath = xstrdup(real);
@@ -677,6 +747,8 @@ static int install_mapping(struct run *r, const char *mapping, int *up_to_date_o
 
 		if (e->seen || !e->present)
 			continue;
+		if (e->has_hold && git_oid_is_zero(&e->hold))
+			continue; /* restored by a rollback while upstream lacks it: held */
 		w.items = xgrow(w.items, sizeof(*w.items), w.nr + 1, &w.alloc);
 		it = &w.items[w.nr++];
 		memset(it, 0, sizeof(*it));
@@ -751,9 +823,12 @@ static int install_mapping(struct run *r, const char *mapping, int *up_to_date_o
 	}
 
 	/* 6. durable, then the snapshot */
-	for (size_t i = 0; i < dirs.nr; i++)
-		if (!i || strcmp(dirs.items[i], dirs.items[i - 1]))
+	for (size_t i = 0; i < dirs.nr; i++) {
+		if (!i || strcmp(dirs.items[i], dirs.items[i - 1])) {
+			sweep_staged(dirs.items[i]);
 			fsync_dir(dirs.items[i]);
+		}
+	}
 	if (r->report->nr > first_file)
 		collect_pushers(r, m.commit, from);
 	else

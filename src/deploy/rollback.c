@@ -85,6 +85,7 @@ static int session_start(struct session *s, const char *kind, const char *of)
 		s->head_tree = (git_tree *)obj;
 	git_error_clear();
 	s->report->id = record_new_id();
+	s->report->kind = !strcmp(kind, "rollback") ? "rollback" : "remove";
 	journal_timestamp(ts, sizeof(ts));
 	h = json_pack("{s:s, s:s, s:s, s:s}", "id", s->report->id, "time", ts, "kind", kind, "trigger", "manual");
 	if (of)
@@ -257,6 +258,11 @@ static int restore_line(struct session *s, json_t *line)
 	}
 	if (has_hold && before_s && git_oid_equal(&hold, &before))
 		has_hold = 0; /* what is back is what HEAD has: nothing to hold */
+	else if (!has_hold && before_s) {
+		/* HEAD does not have it (removed upstream): hold it while HEAD still lacks it */
+		memset(&hold, 0, sizeof(hold));
+		has_hold = 1;
+	}
 	m = session_manifest(s, mapping, target_dir);
 	ret = manifest_record(m, rel, before_s != NULL, before_s ? &before : NULL, before_mode, s->report->id,
 			      has_hold ? HOLD_ROLLBACK : NULL, has_hold ? &hold : NULL);
@@ -266,7 +272,7 @@ static int restore_line(struct session *s, json_t *line)
 	if (before_s && before_mode != 0120000) {
 		int v;
 
-		dir = xstrndup(target, (size_t)(strrchr(target, '/') - target));
+		dir = xstrdup(target_dir);
 		v = deploy_verify(&output, s->cfg, mapping, dir, target);
 		if (v >= 0 && v != 2)
 			f->verified = v;

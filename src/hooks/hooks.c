@@ -103,6 +103,7 @@ int hooks_dir_find(struct hooks_dir *out, git_repository *repo)
 
 	out->path = NULL;
 	out->from_config = 0;
+	out->user_wide = 0;
 	out->in_worktree = 0;
 	if (git_repository_config_snapshot(&cfg, repo) < 0) {
 		ret = mp_error_git("cannot read the repository's git configuration");
@@ -115,6 +116,12 @@ int hooks_dir_find(struct hooks_dir *out, git_repository *repo)
 	}
 	git_error_clear();
 	if (rc == 0 && value.size) {
+		git_config_entry *entry = NULL;
+
+		if (git_config_get_entry(&entry, cfg, "core.hooksPath") == 0)
+			out->user_wide = entry->level < GIT_CONFIG_LEVEL_LOCAL;
+		git_config_entry_free(entry);
+		git_error_clear();
 		out->from_config = 1;
 		if (value.ptr[0] == '/')
 			path = xstrdup(value.ptr);

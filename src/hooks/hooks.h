@@ -35,9 +35,10 @@ extern const char *const hooks_server_names[];
 struct hooks_dir {
 	char *path;       /* absolute hooks directory */
 	int from_config;  /* set by core.hooksPath */
+	int user_wide;    /* ... in the global or system configuration: shared by other repositories */
 	int in_worktree;  /* inside the work tree and outside the git directory (husky-style) */
 };
-#define HOOKS_DIR_INIT { NULL, 0, 0 }
+#define HOOKS_DIR_INIT { NULL, 0, 0, 0 }
 
 /*
  * Find the hooks directory of `repo` as git does: core.hooksPath when set

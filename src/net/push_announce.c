@@ -5,13 +5,6 @@
  * hook's plan of the push, struct pushed_ref), which calls it once per
  * pre-push after every check passed.
  */
-#if defined(__has_include)
-#if __has_include("hooks/push.h")
-#define HAVE_PUSH_PLAN 1
-#endif
-#endif
-
-#ifdef HAVE_PUSH_PLAN
 #include "hooks/push.h"
 
 #include "error.h"
@@ -381,5 +374,3 @@ cleanup:
 	announcement_release(&a);
 	return ret;
 }
-
-#endif /* HAVE_PUSH_PLAN */

@@ -730,10 +730,76 @@ cleanup:
 	return ret;
 }
 
-int ssh_put(struct ssh_put_result *out, const struct ssh_opts *opts, const struct ssh_target *t,
-	    const char *name, const void *data, size_t len, int mode)
+/*
+ * Is the remote folder there?  sftp: stat "DEST/." (a folder listing cut
+ * short would close the connection); scp cannot look at folders: a name
+ * that is not there checks the connection.
+ */
+static int check_dest(struct session *s)
 {
+	struct strbuf w = STRBUF_INIT;
+	char *probe;
+	int ret;
+
+	probe = xasprintf("%s/%s", s->t->dest, s->proto == SSH_PROTO_SCP ? ".meshpush-probe" : ".");
+	ret = remote_exists(s, probe);
+	if (ret == 0 && s->proto == SSH_PROTO_SFTP) {
+		where(&w, s->t);
+		ret = mp_error_set(MP_EOS, "the remote folder '%s' does not exist on '%s': create it there first",
+				   s->t->dest, w.buf);
+	}
+	strbuf_release(&w);
+	free(probe);
+	return ret < 0 ? ret : 0;
+}
+
+struct ssh_conn {
 	struct session s;
+};
+
+int ssh_connect(struct ssh_conn **out, const struct ssh_opts *opts, const struct ssh_target *t)
+{
+	struct ssh_conn *c = xcalloc(1, sizeof(*c));
+	int ret;
+
+	*out = NULL;
+	ret = session_open(&c->s, opts, t, opts->proto == SSH_PROTO_SCP ? SSH_PROTO_SCP : SSH_PROTO_SFTP);
+	if (ret == 0)
+		ret = check_dest(&c->s);
+	/* libcurl says CURLE_FAILED_INIT, "Failure initializing sftp session", when the server has no sftp */
+	if (ret < 0 && opts->proto == SSH_PROTO_AUTO && c->s.proto == SSH_PROTO_SFTP &&
+	    strstr(mp_error_last(), "initializing sftp")) {
+		session_close(&c->s);
+		mp_error_clear();
+		ret = session_open(&c->s, opts, t, SSH_PROTO_SCP);
+		if (ret == 0)
+			ret = check_dest(&c->s);
+	}
+	if (ret < 0) {
+		ssh_conn_free(c);
+		return ret;
+	}
+	*out = c;
+	return 0;
+}
+
+const char *ssh_conn_proto(const struct ssh_conn *c)
+{
+	return c->s.proto == SSH_PROTO_SCP ? "scp" : "sftp";
+}
+
+void ssh_conn_free(struct ssh_conn *c)
+{
+	if (!c)
+		return;
+	session_close(&c->s);
+	free(c);
+}
+
+int ssh_conn_put(struct ssh_put_result *out, struct ssh_conn *c, const char *name, const void *data, size_t len,
+		 int mode)
+{
+	struct session *s = &c->s;
 	double start = now_ms();
 	int ret;
 
@@ -742,26 +808,39 @@ int ssh_put(struct ssh_put_result *out, const struct ssh_opts *opts, const struc
 		return mp_error_set(MP_EUSAGE, "'%s' is not a plain file name", name);
 	out->size = len;
 	ssh_sha256_hex(out->sha256, data, len);
-	out->remote_path = xasprintf("%s/%s", t->dest, name);
-	ret = session_open(&s, opts, t, opts->proto == SSH_PROTO_SCP ? SSH_PROTO_SCP : SSH_PROTO_SFTP);
-	if (ret == 0) {
-		out->proto = s.proto == SSH_PROTO_SCP ? "scp" : "sftp";
-		ret = s.proto == SSH_PROTO_SCP ? scp_put(&s, out, name, data, len, mode)
-					       : sftp_put(&s, out, name, data, len, mode);
-	}
-	/* libcurl says CURLE_FAILED_INIT when the server has no sftp subsystem */
-	if (ret < 0 && opts->proto == SSH_PROTO_AUTO && s.proto == SSH_PROTO_SFTP &&
-	    strstr(mp_error_last(), "initializing sftp")) {
-		session_close(&s);
-		mp_error_clear();
-		ret = session_open(&s, opts, t, SSH_PROTO_SCP);
-		if (ret == 0) {
-			out->proto = "scp";
-			ret = scp_put(&s, out, name, data, len, mode);
-		}
-	}
-	session_close(&s);
+	out->remote_path = xasprintf("%s/%s", s->t->dest, name);
+	out->proto = ssh_conn_proto(c);
+	ret = s->proto == SSH_PROTO_SCP ? scp_put(s, out, name, data, len, mode) : sftp_put(s, out, name, data, len, mode);
 	out->ms = now_ms() - start;
+	return ret;
+}
+
+int ssh_put(struct ssh_put_result *out, const struct ssh_opts *opts, const struct ssh_target *t,
+	    const char *name, const void *data, size_t len, int mode)
+{
+	struct ssh_conn *c = NULL;
+	double start = now_ms();
+	int ret;
+
+	memset(out, 0, sizeof(*out));
+	if (!*name || strchr(name, '/') || !strcmp(name, ".") || !strcmp(name, ".."))
+		return mp_error_set(MP_EUSAGE, "'%s' is not a plain file name", name);
+	if ((ret = ssh_connect(&c, opts, t)) < 0)
+		return ret;
+	ret = ssh_conn_put(out, c, name, data, len, mode);
+	ssh_conn_free(c);
+	out->ms = now_ms() - start;
+	return ret;
+}
+
+int ssh_check(const char **proto_out, const struct ssh_opts *opts, const struct ssh_target *t)
+{
+	struct ssh_conn *c = NULL;
+	int ret = ssh_connect(&c, opts, t);
+
+	if (proto_out)
+		*proto_out = c ? ssh_conn_proto(c) : NULL;
+	ssh_conn_free(c);
 	return ret;
 }
 

@@ -83,6 +83,37 @@ int ssh_put(struct ssh_put_result *out, const struct ssh_opts *opts, const struc
 void ssh_put_result_release(struct ssh_put_result *r);
 
 /*
+ * An open connection to one agent, for several ssh_conn_put() calls (and
+ * no second handshake between the check and the transfer).
+ *
+ * ssh_connect() connects to `t`, checking the host key, the key
+ * authentication and that `t->dest` exists (sftp; over scp, which cannot
+ * look at folders, the connection only), and sends nothing.  `opts` and
+ * `t` must outlive the connection.  Returns 0 with `*out` set, or as
+ * ssh_put().  libcurl reconnects (with the same checks) if the server
+ * closed it meanwhile.
+ */
+struct ssh_conn;
+int ssh_connect(struct ssh_conn **out, const struct ssh_opts *opts, const struct ssh_target *t);
+
+/* "sftp" or "scp": what the connection speaks. */
+const char *ssh_conn_proto(const struct ssh_conn *c);
+
+/* ssh_put() over an open connection. */
+int ssh_conn_put(struct ssh_put_result *out, struct ssh_conn *c, const char *name, const void *data, size_t len,
+		 int mode);
+
+void ssh_conn_free(struct ssh_conn *c);
+
+/*
+ * Connect to `t` as ssh_put() would, checking the host key, the key
+ * authentication and that `t->dest` exists (sftp; over scp only the
+ * connection can be checked), and send nothing.  `*proto_out` (may be
+ * NULL) receives "sftp" or "scp".  Returns 0, or as ssh_put().
+ */
+int ssh_check(const char **proto_out, const struct ssh_opts *opts, const struct ssh_target *t);
+
+/*
  * Read the remote file `path` (absolute, or relative to the login's home)
  * into `*out` (`*out_len` bytes), with the same checks as ssh_put().  At
  * most `max` bytes are read (0: no limit).  Returns 0, MP_ENOTFOUND, or as

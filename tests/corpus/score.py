@@ -4,8 +4,8 @@
 Copies tests/corpus/files to a temporary directory (outside the repository,
 whose .meshpush.ini allows tests/corpus/**), runs
   $MESHPUSH scan --format json --no-redact files
-there (MESHPUSH defaults to ./git-meshpush, resolved from the current
-directory), and matches findings to tests/corpus/labels.tsv by (path, line).
+there (MESHPUSH defaults to ./git-meshpush in the current directory, else
+the repository's own git-meshpush), and matches findings to tests/corpus/labels.tsv by (path, line).
 
 A line is counted once however many findings it has; a multi-line secret
 (a PEM block) is labelled at, and reported at, its first line. Prints
@@ -43,7 +43,15 @@ def load_labels():
 
 
 def run_binary():
-    exe = os.path.abspath(os.environ.get("MESHPUSH", "./git-meshpush"))
+    exe = os.environ.get("MESHPUSH")
+    if not exe:
+        exe = "./git-meshpush"
+        if not os.path.exists(exe):  # run from elsewhere: the repository's binary
+            exe = os.path.join(HERE, "..", "..", "git-meshpush")
+    exe = os.path.abspath(exe)
+    if not os.access(exe, os.X_OK):
+        sys.stderr.write("score: no scanner at '%s'; build it (make) or set MESHPUSH\n" % exe)
+        return None
     tmp = tempfile.mkdtemp(prefix="meshpush-corpus-")
     try:
         shutil.copytree(FILES, os.path.join(tmp, "files"), symlinks=True)
@@ -102,6 +110,8 @@ def main(argv):
     if "--min" in argv:
         minimum = [float(x) for x in argv[argv.index("--min") + 1].split(",")]
     found = run_emulated() if "--emulate" in argv else run_binary()
+    if found is None:
+        return 1 if minimum else 0
     labels = load_labels()
     by_line = {}
     for path, line, rule, secret in found:

@@ -1,0 +1,319 @@
+/*
+ * The Hyperscan database: compiled from every rule once, cached on disk.
+ *
+ * Each rule goes in as its own regex when Hyperscan accepts it
+ * (SCAN_HS_EXACT), else in prefilter mode (a superset; PCRE2 decides),
+ * else as its keywords (literals, case-insensitive), else not at all
+ * (PCRE2 then searches every buffer for it).  Patterns are compiled in
+ * byte mode, without HS_FLAG_UTF8, so that invalid UTF-8 is just bytes.
+ *
+ * The cache file $XDG_CACHE_HOME/meshpush/rules-<key>.hsdb is named by
+ * the sha256 of everything the database depends on (the rules' patterns
+ * and keywords, the Hyperscan version, the CPU platform); it holds the
+ * rule modes, the id -> rule map and the serialized database.  A file
+ * that does not load is recompiled and replaced.
+ */
+#include "scan/internal.h"
+
+#include "error.h"
+#include "util/fs.h"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define CACHE_MAGIC "MPHSDB2\n"
+
+static char *cache_dir(void)
+{
+	const char *x = getenv("XDG_CACHE_HOME");
+	char *home;
+	char *dir;
+
+	if (x && *x == '/')
+		return fs_join(x, "meshpush");
+	home = fs_expand_home("~/.cache/meshpush");
+	dir = home;
+	return dir;
+}
+
+static void cache_key(char out[65], const struct scan_engine *e)
+{
+	struct strbuf sb = STRBUF_INIT;
+	hs_platform_info_t plat;
+	unsigned char md[32];
+
+	memset(&plat, 0, sizeof(plat));
+	hs_populate_platform(&plat);
+	strbuf_addf(&sb, "%s\n%s\n", CACHE_MAGIC, hs_version());
+	strbuf_add(&sb, &plat, sizeof(plat));
+	/* the built-in rules are hashed at build time; then what changes them */
+	strbuf_addf(&sb, "%s\n", scan_builtin_rules_sha256());
+	for (size_t i = 0; i < e->nr; i++) {
+		const struct scan_rule *r = &e->rules[i];
+
+		if (r->builtin)
+			continue;
+		strbuf_addf(&sb, "\nrule %s", r->id);
+		strbuf_add(&sb, "", 1);
+		strbuf_addstr(&sb, r->regex);
+		strbuf_add(&sb, "", 1);
+		for (size_t k = 0; k < r->keywords.nr; k++)
+			strbuf_addf(&sb, "%s ", r->keywords.items[k]);
+	}
+	for (size_t i = 0; i < e->disabled.nr; i++)
+		strbuf_addf(&sb, "\ndisable %s", e->disabled.items[i]);
+	scan_sha256(md, sb.buf, sb.len);
+	for (int i = 0; i < 32; i++)
+		sprintf(out + 2 * i, "%02x", md[i]);
+	strbuf_release(&sb);
+}
+
+/* A literal as a Hyperscan regex: every byte but letters and digits as \xHH. */
+static char *literal_regex(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9'))
+			strbuf_addch(&sb, *p);
+		else
+			strbuf_addf(&sb, "\\x%02x", *p);
+	}
+	return strbuf_detach(&sb);
+}
+
+static int expression_ok(const char *re, unsigned flags)
+{
+	hs_expr_info_t *info = NULL;
+	hs_compile_error_t *err = NULL;
+	int ok = hs_expression_info(re, flags, &info, &err) == HS_SUCCESS;
+
+	if (ok && info->min_width == 0)
+		ok = 0; /* matches the empty string: would match everywhere */
+	free(info);
+	hs_free_compile_error(err);
+	return ok;
+}
+
+#define FLAGS_EXACT HS_FLAG_MULTILINE
+#define FLAGS_PREFILTER (HS_FLAG_MULTILINE | HS_FLAG_PREFILTER)
+#define FLAGS_KEYWORD (HS_FLAG_CASELESS)
+
+struct patterns {
+	char **exprs;
+	unsigned *flags;
+	unsigned *ids;
+	uint32_t *rule;
+	size_t nr, alloc, a2, a3, a4;
+};
+
+static void patterns_add(struct patterns *p, char *expr, unsigned flags, uint32_t rule)
+{
+	p->exprs = xgrow(p->exprs, sizeof(*p->exprs), p->nr + 1, &p->alloc);
+	p->flags = xgrow(p->flags, sizeof(*p->flags), p->nr + 1, &p->a2);
+	p->ids = xgrow(p->ids, sizeof(*p->ids), p->nr + 1, &p->a3);
+	p->rule = xgrow(p->rule, sizeof(*p->rule), p->nr + 1, &p->a4);
+	p->exprs[p->nr] = expr;
+	p->flags[p->nr] = flags;
+	p->ids[p->nr] = (unsigned)p->nr;
+	p->rule[p->nr] = rule;
+	p->nr++;
+}
+
+static void patterns_release(struct patterns *p)
+{
+	for (size_t i = 0; i < p->nr; i++)
+		free(p->exprs[i]);
+	free(p->exprs);
+	free(p->flags);
+	free(p->ids);
+	free(p->rule);
+	memset(p, 0, sizeof(*p));
+}
+
+static void add_rule_patterns(struct patterns *p, struct scan_engine *e, uint32_t ri)
+{
+	struct scan_rule *r = &e->rules[ri];
+
+	switch (r->hs_mode) {
+	case SCAN_HS_EXACT:
+		patterns_add(p, xstrdup(r->regex), FLAGS_EXACT, ri);
+		break;
+	case SCAN_HS_PREFILTER:
+		patterns_add(p, xstrdup(r->regex), FLAGS_PREFILTER, ri);
+		break;
+	case SCAN_HS_KEYWORDS:
+		for (size_t k = 0; k < r->keywords.nr; k++)
+			patterns_add(p, literal_regex(r->keywords.items[k]), FLAGS_KEYWORD, ri);
+		break;
+	case SCAN_HS_NONE:
+		break;
+	}
+}
+
+static enum scan_hs_mode demote(const struct scan_rule *r, enum scan_hs_mode m)
+{
+	if (m == SCAN_HS_EXACT)
+		return SCAN_HS_PREFILTER;
+	if (m == SCAN_HS_PREFILTER && r->keywords.nr)
+		return SCAN_HS_KEYWORDS;
+	return SCAN_HS_NONE;
+}
+
+static int compile_db(struct scan_engine *e)
+{
+	struct patterns p = { 0 };
+	int ret = 0;
+
+	for (uint32_t i = 0; i < e->nr; i++) {
+		struct scan_rule *r = &e->rules[i];
+
+		r->hs_mode = SCAN_HS_EXACT;
+		if (!expression_ok(r->regex, FLAGS_EXACT))
+			r->hs_mode = expression_ok(r->regex, FLAGS_PREFILTER) ? SCAN_HS_PREFILTER : demote(r, SCAN_HS_PREFILTER);
+	}
+	for (;;) {
+		hs_compile_error_t *err = NULL;
+		hs_error_t hr;
+
+		patterns_release(&p);
+		for (uint32_t i = 0; i < e->nr; i++)
+			add_rule_patterns(&p, e, i);
+		if (!p.nr)
+			break;
+		hr = hs_compile_multi((const char *const *)p.exprs, p.flags, p.ids, (unsigned)p.nr, HS_MODE_BLOCK, NULL,
+				      &e->db, &err);
+		if (hr == HS_SUCCESS)
+			break;
+		if (err && err->expression >= 0 && (size_t)err->expression < p.nr) {
+			struct scan_rule *r = &e->rules[p.rule[err->expression]];
+
+			r->hs_mode = demote(r, r->hs_mode);
+			hs_free_compile_error(err);
+			continue;
+		}
+		ret = mp_error_set(MP_ECONFIG, "cannot compile the rules: %s", err && err->message ? err->message : "?");
+		hs_free_compile_error(err);
+		goto cleanup;
+	}
+	e->hs_nr = p.nr;
+	e->hs_rule = xcalloc(p.nr + 1, sizeof(*e->hs_rule));
+	if (p.nr)
+		memcpy(e->hs_rule, p.rule, p.nr * sizeof(*p.rule));
+cleanup:
+	patterns_release(&p);
+	return ret;
+}
+
+static int load_cache(struct scan_engine *e, const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	char *data = MAP_FAILED;
+	size_t len = 0, off, nr;
+	uint32_t n;
+	int ok = 0;
+
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) == 0 && st.st_size > 0) {
+		len = (size_t)st.st_size;
+		data = mmap(NULL, len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	}
+	close(fd);
+	if (data == MAP_FAILED)
+		return 0;
+	off = strlen(CACHE_MAGIC);
+	if (len < off + 8 || memcmp(data, CACHE_MAGIC, off))
+		goto cleanup;
+	memcpy(&n, data + off, 4);
+	if (n != e->nr)
+		goto cleanup;
+	memcpy(&n, data + off + 4, 4);
+	nr = n;
+	off += 8;
+	if (len < off + e->nr * 4 + nr * 4)
+		goto cleanup;
+	for (size_t i = 0; i < e->nr; i++) {
+		uint32_t m;
+
+		memcpy(&m, data + off + 4 * i, 4);
+		if (m > SCAN_HS_NONE)
+			goto cleanup;
+		e->rules[i].hs_mode = (enum scan_hs_mode)m;
+	}
+	off += e->nr * 4;
+	e->hs_rule = xcalloc(nr + 1, sizeof(*e->hs_rule));
+	memcpy(e->hs_rule, data + off, nr * 4);
+	off += nr * 4;
+	for (size_t i = 0; i < nr; i++)
+		if (e->hs_rule[i] >= e->nr)
+			goto cleanup;
+	if (nr && hs_deserialize_database(data + off, len - off, &e->db) != HS_SUCCESS)
+		goto cleanup;
+	e->hs_nr = nr;
+	ok = 1;
+cleanup:
+	if (!ok) {
+		free(e->hs_rule);
+		e->hs_rule = NULL;
+		e->db = NULL;
+	}
+	munmap(data, len);
+	return ok;
+}
+
+static void write_cache(const struct scan_engine *e, const char *dir, const char *path)
+{
+	struct strbuf sb = STRBUF_INIT;
+	char *bytes = NULL;
+	size_t blen = 0;
+	uint32_t n;
+
+	if (e->db && hs_serialize_database(e->db, &bytes, &blen) != HS_SUCCESS)
+		return;
+	strbuf_addstr(&sb, CACHE_MAGIC);
+	n = (uint32_t)e->nr;
+	strbuf_add(&sb, &n, 4);
+	n = (uint32_t)e->hs_nr;
+	strbuf_add(&sb, &n, 4);
+	for (size_t i = 0; i < e->nr; i++) {
+		uint32_t m = (uint32_t)e->rules[i].hs_mode;
+
+		strbuf_add(&sb, &m, 4);
+	}
+	strbuf_add(&sb, e->hs_rule, e->hs_nr * 4);
+	strbuf_add(&sb, bytes, blen);
+	/* a cache that cannot be written only costs time: no error */
+	if (fs_mkdir_p(dir, 0700) == 0)
+		fs_write_atomic(path, sb.buf, sb.len, 0600);
+	mp_error_clear();
+	free(bytes);
+	strbuf_release(&sb);
+}
+
+int scan_engine_build_db(struct scan_engine *e)
+{
+	char key[65], *dir = cache_dir(), *name = NULL, *path = NULL;
+	int ret = 0;
+
+	cache_key(key, e);
+	name = xasprintf("rules-%s.hsdb", key);
+	path = fs_join(dir, name);
+	if (!getenv("MESHPUSH_SCAN_NO_CACHE") && load_cache(e, path)) {
+		e->cache_hit = 1;
+		goto cleanup;
+	}
+	if ((ret = compile_db(e)) < 0)
+		goto cleanup;
+	write_cache(e, dir, path);
+cleanup:
+	free(dir);
+	free(name);
+	free(path);
+	return ret;
+}

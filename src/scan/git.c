@@ -1,0 +1,1394 @@
+/*
+ * Scanning git objects: the index (--staged), the lines commits add
+ * (--range, and what hooks check), and every blob of the history (--all).
+ *
+ * Added lines: each commit is diffed against its first parent, tree to
+ * tree, with rename detection (a pure rename adds nothing; a rename with
+ * edits adds its edits).  A file the commit adds is scanned as a whole
+ * blob, each distinct blob once; a modified file as the buffer of its
+ * added lines, with a map back to the file's line numbers.  A merge adds
+ * only the lines that none of its parents has (conflict resolutions, evil
+ * merges); what its parents brought is scanned in their own commits.
+ *
+ * History: commits are walked oldest first, trees once each (by id), to
+ * map every distinct blob to the first commit and path where it appears;
+ * then the blobs are scanned on all cores, each thread with its own
+ * repository handle (libgit2 objects are not shared between threads).
+ */
+#include "scan/internal.h"
+
+#include "error.h"
+#include "util/fs.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+/* ---- a set of object ids, with a value ---- */
+
+struct oidset {
+	git_oid *keys;
+	size_t *vals;
+	unsigned char *used;
+	size_t nr, cap;
+};
+
+static size_t oid_hash(const git_oid *id)
+{
+	size_t h;
+
+	memcpy(&h, id->id, sizeof(h));
+	return h;
+}
+
+static void oidset_grow(struct oidset *s);
+
+/* Insert `id` with `val`; returns 1 when added, 0 when there (`*old` set). */
+static int oidset_put(struct oidset *s, const git_oid *id, size_t val, size_t *old)
+{
+	size_t i;
+
+	if ((s->nr + 1) * 2 > s->cap)
+		oidset_grow(s);
+	for (i = oid_hash(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
+		if (!git_oid_cmp(&s->keys[i], id)) {
+			if (old)
+				*old = s->vals[i];
+			return 0;
+		}
+	s->used[i] = 1;
+	git_oid_cpy(&s->keys[i], id);
+	s->vals[i] = val;
+	s->nr++;
+	return 1;
+}
+
+static void oidset_grow(struct oidset *s)
+{
+	struct oidset n = { 0 };
+
+	n.cap = s->cap ? s->cap * 2 : 1024;
+	n.keys = xcalloc(n.cap, sizeof(*n.keys));
+	n.vals = xcalloc(n.cap, sizeof(*n.vals));
+	n.used = xcalloc(n.cap, 1);
+	for (size_t i = 0; i < s->cap; i++)
+		if (s->used[i])
+			oidset_put(&n, &s->keys[i], s->vals[i], NULL);
+	free(s->keys);
+	free(s->vals);
+	free(s->used);
+	*s = n;
+}
+
+static int oidset_has(const struct oidset *s, const git_oid *id)
+{
+	if (!s->cap)
+		return 0;
+	for (size_t i = oid_hash(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
+		if (!git_oid_cmp(&s->keys[i], id))
+			return 1;
+	return 0;
+}
+
+static void oidset_release(struct oidset *s)
+{
+	free(s->keys);
+	free(s->vals);
+	free(s->used);
+	memset(s, 0, sizeof(*s));
+}
+
+/* ---- loose objects, read here ---- */
+
+/*
+ * libgit2 1.5 never returns from git_odb_read() on a truncated loose
+ * object (its inflate loop waits for input that never comes).  So blobs
+ * that are loose are read here with zlib, and a loose commit or tree is
+ * checked here before libgit2 reads it.
+ */
+enum { LOOSE_NONE = 0, LOOSE_READ = 1, LOOSE_DAMAGED = -1, LOOSE_TOO_BIG = -2 };
+
+static char *loose_path(git_repository *repo, const git_oid *id)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	const char *dir = git_repository_commondir(repo);
+	size_t n = strlen(dir);
+
+	git_oid_tostr(hex, sizeof(hex), id);
+	return xasprintf("%s%sobjects/%.2s/%s", dir, n && dir[n - 1] == '/' ? "" : "/", hex, hex + 2);
+}
+
+/*
+ * The loose objects of a repository, listed once (a packed repository has
+ * none, and then no blob costs a failed open()).
+ */
+static struct {
+	pthread_mutex_t lock;
+	char *dir;
+	struct oidset set;
+} loose_cache = { PTHREAD_MUTEX_INITIALIZER, NULL, { 0 } };
+
+static int is_loose(git_repository *repo, const git_oid *id)
+{
+	const char *common = git_repository_commondir(repo);
+	const char *dir = __atomic_load_n(&loose_cache.dir, __ATOMIC_ACQUIRE);
+
+	if (dir && !strcmp(dir, common))
+		return oidset_has(&loose_cache.set, id);
+	pthread_mutex_lock(&loose_cache.lock);
+	if (!loose_cache.dir || strcmp(loose_cache.dir, common)) {
+		char *objdir = fs_join(common, "objects");
+		DIR *top;
+		struct dirent *de;
+
+		free(loose_cache.dir);
+		loose_cache.dir = NULL;
+		oidset_release(&loose_cache.set);
+		if ((top = opendir(objdir))) {
+			while ((de = readdir(top))) {
+				char *sub;
+				DIR *d;
+				struct dirent *e2;
+
+				if (strlen(de->d_name) != 2 || !isxdigit((unsigned char)de->d_name[0]) ||
+				    !isxdigit((unsigned char)de->d_name[1]))
+					continue;
+				sub = fs_join(objdir, de->d_name);
+				if ((d = opendir(sub))) {
+					while ((e2 = readdir(d))) {
+						char hex[GIT_OID_HEXSZ + 1];
+						git_oid oid;
+
+						if (strlen(e2->d_name) != GIT_OID_HEXSZ - 2)
+							continue;
+						snprintf(hex, sizeof(hex), "%s%s", de->d_name, e2->d_name);
+						if (git_oid_fromstr(&oid, hex) == 0)
+							oidset_put(&loose_cache.set, &oid, 0, NULL);
+					}
+					closedir(d);
+				}
+				free(sub);
+			}
+			closedir(top);
+		}
+		git_error_clear();
+		free(objdir);
+		__atomic_store_n(&loose_cache.dir, xstrdup(common), __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&loose_cache.lock);
+	return oidset_has(&loose_cache.set, id);
+}
+
+/*
+ * Read loose object `id`: LOOSE_READ with `*data` (malloc'd, `*len` bytes)
+ * and `*type`, LOOSE_NONE when it is not loose, LOOSE_DAMAGED, or
+ * LOOSE_TOO_BIG (`*len` set) when larger than `max`.  `data` may be NULL
+ * to only check it.
+ */
+static int loose_read(git_repository *repo, const git_oid *id, size_t max, git_object_t *type, char **data,
+		      size_t *len)
+{
+	char *path, *z = NULL, *out = NULL, head[64], *sp, *nul;
+	size_t zlen = 0, size, hlen, got;
+	z_stream zs;
+	int ret = LOOSE_DAMAGED, zr;
+
+	if (data)
+		*data = NULL;
+	if (!is_loose(repo, id))
+		return LOOSE_NONE;
+	path = loose_path(repo, id);
+	if (fs_read_file(&z, &zlen, path) < 0) {
+		ret = fs_exists(path) ? LOOSE_DAMAGED : LOOSE_NONE;
+		mp_error_clear();
+		free(path);
+		return ret;
+	}
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit(&zs) != Z_OK)
+		goto cleanup;
+	zs.next_in = (unsigned char *)z;
+	zs.avail_in = (unsigned)zlen;
+	zs.next_out = (unsigned char *)head;
+	zs.avail_out = sizeof(head);
+	zr = inflate(&zs, Z_SYNC_FLUSH);
+	if (zr != Z_OK && zr != Z_STREAM_END)
+		goto end;
+	hlen = sizeof(head) - zs.avail_out;
+	nul = memchr(head, '\0', hlen);
+	sp = memchr(head, ' ', hlen);
+	if (!nul || !sp || sp > nul)
+		goto end;
+	*sp = '\0';
+	*type = git_object_string2type(head);
+	size = strtoull(sp + 1, NULL, 10);
+	if (*type == GIT_OBJECT_INVALID)
+		goto end;
+	if (len)
+		*len = size;
+	if (size > max) {
+		ret = LOOSE_TOO_BIG;
+		goto end;
+	}
+	out = xmalloc(size + 1);
+	got = hlen - (size_t)(nul + 1 - head);
+	if (got > size)
+		goto end;
+	memcpy(out, nul + 1, got);
+	while (zr != Z_STREAM_END) {
+		zs.next_out = (unsigned char *)out + got;
+		zs.avail_out = (unsigned)(size - got);
+		if (!zs.avail_in)
+			goto end; /* truncated */
+		zr = inflate(&zs, Z_SYNC_FLUSH);
+		if (zr != Z_OK && zr != Z_STREAM_END)
+			goto end;
+		got = size - zs.avail_out;
+		if (zr == Z_OK && !zs.avail_out && zs.avail_in) {
+			char extra;
+
+			zs.next_out = (unsigned char *)&extra;
+			zs.avail_out = 1;
+			zr = inflate(&zs, Z_SYNC_FLUSH);
+			if (zr != Z_STREAM_END || zs.avail_out != 1)
+				goto end; /* longer than its header says */
+		}
+	}
+	if (got != size)
+		goto end;
+	out[size] = '\0';
+	ret = LOOSE_READ;
+	if (data) {
+		*data = out;
+		out = NULL;
+	}
+end:
+	inflateEnd(&zs);
+cleanup:
+	free(out);
+	free(z);
+	free(path);
+	return ret;
+}
+
+/* Before libgit2 reads a commit or tree: 0, or MP_EGIT when it is loose and damaged. */
+static int check_loose(git_repository *repo, const git_oid *id)
+{
+	git_object_t type;
+
+	if (loose_read(repo, id, (size_t)-1, &type, NULL, NULL) == LOOSE_DAMAGED)
+		return mp_error_set(MP_EGIT, "object %s is damaged (run 'git fsck')", git_oid_tostr_s(id));
+	return 0;
+}
+
+/*
+ * A blob's bytes: from the loose file, else libgit2 (packed).  Returns 0
+ * with `*data` malloc'd (NULL when skipped and reported) or a negative
+ * error.  Larger than max_size, unreadable: reported in `r`.
+ */
+struct blob {
+	char *data; /* NULL when skipped */
+	size_t len;
+	char *owned;           /* read from a loose file */
+	git_odb_object *held;  /* or held by libgit2 */
+};
+
+static void blob_release(struct blob *b)
+{
+	free(b->owned);
+	git_odb_object_free(b->held);
+	memset(b, 0, sizeof(*b));
+}
+
+static int blob_read_(char **data, size_t *len, git_odb_object **held, git_repository *repo, struct scan_engine *e,
+		      struct scan_report *r, const git_oid *id, const char *path, const char *commit);
+
+/*
+ * A blob's bytes: from the loose file, else libgit2 (packed, not copied).
+ * Returns 0 with b->data (NULL when skipped and reported: too large,
+ * unreadable) or a negative error.
+ */
+static int blob_read(struct blob *b, git_repository *repo, struct scan_engine *e, struct scan_report *r,
+		     const git_oid *id, const char *path, const char *commit)
+{
+	int ret;
+
+	memset(b, 0, sizeof(*b));
+	ret = blob_read_(&b->data, &b->len, &b->held, repo, e, r, id, path, commit);
+	if (b->data && !b->held)
+		b->owned = b->data;
+	return ret;
+}
+
+static int blob_read_(char **data, size_t *len, git_odb_object **held, git_repository *repo, struct scan_engine *e,
+		      struct scan_report *r, const git_oid *id, const char *path, const char *commit)
+{
+	git_odb *odb = NULL;
+	git_odb_object *obj = NULL;
+	git_object_t type;
+	char in[64] = "";
+	int rc;
+
+	*data = NULL;
+	*len = 0;
+	if (commit)
+		snprintf(in, sizeof(in), " in commit %.12s", commit);
+	rc = loose_read(repo, id, e->max_size, &type, data, len);
+	if (rc == LOOSE_NONE) {
+		if (git_repository_odb(&odb, repo) == 0 && git_odb_read_header(len, &type, odb, id) == 0 &&
+		    *len > e->max_size) {
+			rc = LOOSE_TOO_BIG;
+		} else if (odb && git_odb_read(&obj, odb, id) == 0) {
+			*len = git_odb_object_size(obj);
+			*data = (char *)git_odb_object_data(obj);
+			*held = obj;
+			obj = NULL;
+			rc = LOOSE_READ;
+		} else {
+			const git_error *err = git_error_last();
+
+			scan_report_skip(r, path, 1, "cannot read blob %s%s (%s)", git_oid_tostr_s(id), in,
+					 err && err->message ? err->message : "?");
+			r->corrupt++;
+			rc = LOOSE_NONE;
+		}
+		git_odb_object_free(obj);
+		git_odb_free(odb);
+	} else if (rc == LOOSE_DAMAGED) {
+		scan_report_skip(r, path, 1, "cannot read blob %s%s (damaged object file)", git_oid_tostr_s(id), in);
+		r->corrupt++;
+	}
+	if (rc == LOOSE_TOO_BIG)
+		scan_report_skip(r, path, 1, "larger than scan.max_size (%zu bytes, blob %.12s%s)", e->max_size,
+				 git_oid_tostr_s(id), in);
+	if (rc != LOOSE_READ) {
+		if (!*held)
+			free(*data);
+		*data = NULL;
+	}
+	return 0;
+}
+
+/* ---- one blob, or the added lines of one file ---- */
+
+struct added {
+	struct scan_ctx *ctx;
+	git_repository *repo;
+	struct oidset seen_blobs; /* files added whole: each blob once */
+};
+
+static int scan_whole_blob(struct added *a, struct scan_report *r, const git_oid *id, const char *path,
+			   const char *commit)
+{
+	struct scan_engine *e = a->ctx->e;
+	struct scan_source src = { path, NULL, commit, NULL, 0 };
+	struct blob b;
+	int ret;
+
+	if (!oidset_put(&a->seen_blobs, id, 0, NULL))
+		return 0;
+	if ((ret = blob_read(&b, a->repo, e, r, id, path, commit)) < 0 || !b.data)
+		return ret;
+	r->blobs++;
+	if (scan_is_binary(b.data, b.len)) {
+		scan_report_skip(r, path, 0, "binary file");
+	} else {
+		r->files++;
+		r->bytes += b.len;
+		ret = scan_ctx_scan(a->ctx, r, &src, b.data, b.len, 0, b.len);
+	}
+	blob_release(&b);
+	return ret;
+}
+
+struct lineset {
+	size_t *v; /* sorted new-file line numbers */
+	size_t nr, alloc;
+};
+
+static void lineset_release(struct lineset *l)
+{
+	free(l->v);
+	memset(l, 0, sizeof(*l));
+}
+
+/* The line numbers of `new` that are not in `old` (`old` may be NULL). */
+static int added_lines(struct lineset *out, const char *old, size_t old_len, const char *new, size_t new_len)
+{
+	git_diff_options opts;
+	git_patch *patch = NULL;
+	size_t nh;
+
+	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+	opts.context_lines = 0;
+	opts.flags = GIT_DIFF_FORCE_TEXT;
+	if (git_patch_from_buffers(&patch, old, old ? old_len : 0, NULL, new, new_len, NULL, &opts) < 0)
+		return mp_error_git("cannot diff");
+	nh = git_patch_num_hunks(patch);
+	for (size_t h = 0; h < nh; h++) {
+		size_t nl = 0;
+
+		git_patch_get_hunk(NULL, &nl, patch, h);
+		for (size_t i = 0; i < nl; i++) {
+			const git_diff_line *line;
+
+			if (git_patch_get_line_in_hunk(&line, patch, h, i) < 0)
+				continue;
+			if (line->origin != GIT_DIFF_LINE_ADDITION || line->new_lineno < 1)
+				continue;
+			out->v = xgrow(out->v, sizeof(*out->v), out->nr + 1, &out->alloc);
+			out->v[out->nr++] = (size_t)line->new_lineno;
+		}
+	}
+	git_patch_free(patch);
+	return 0;
+}
+
+static void lineset_intersect(struct lineset *a, const struct lineset *b)
+{
+	size_t i = 0, j = 0, k = 0;
+
+	while (i < a->nr && j < b->nr) {
+		if (a->v[i] < b->v[j])
+			i++;
+		else if (a->v[i] > b->v[j])
+			j++;
+		else
+			a->v[k++] = a->v[i++], j++;
+	}
+	a->nr = k;
+}
+
+/* Scan the lines `lines` of `data`, reporting the file's own line numbers. */
+static int scan_lines(struct added *a, struct scan_report *r, const char *data, size_t len,
+		      const struct lineset *lines, const char *path, const char *commit)
+{
+	const char *p = data, *end = data + len;
+	struct strbuf buf = STRBUF_INIT;
+	size_t *map = xmalloc((lines->nr + 1) * sizeof(*map)), nmap = 0, lineno = 1, k = 0;
+	struct scan_source src = { path, NULL, commit, map, 0 };
+	int ret;
+
+	while (p < end && k < lines->nr) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *le = nl ? nl + 1 : end;
+
+		if (lineno == lines->v[k]) {
+			strbuf_add(&buf, p, (size_t)(le - p));
+			if (!nl)
+				strbuf_addch(&buf, '\n');
+			map[nmap++] = lineno;
+			k++;
+		}
+		lineno++;
+		p = le;
+	}
+	src.linemap_nr = nmap;
+	r->bytes += buf.len;
+	ret = buf.len ? scan_ctx_scan(a->ctx, r, &src, buf.buf, buf.len, 0, buf.len) : 0;
+	strbuf_release(&buf);
+	free(map);
+	return ret;
+}
+
+/* A file changed by a commit: `old_id` may be NULL (added); `others` are a merge's other parents. */
+static int scan_change(struct added *a, struct scan_report *r, const git_oid *old_id, const git_oid *new_id,
+		       const char *path, const char *commit, git_tree **others, size_t nothers)
+{
+	struct scan_engine *e = a->ctx->e;
+	struct blob ob_old = { 0 }, ob_new = { 0 };
+	char *old = NULL, *new = NULL;
+	size_t old_len = 0, new_len = 0;
+	struct lineset lines = { 0 };
+	int ret = 0;
+
+	if (scan_path_allowed(e, path)) {
+		scan_report_skip(r, path, 0, "allowed by scan.allow_paths");
+		return 0;
+	}
+	if (!old_id && !nothers)
+		return scan_whole_blob(a, r, new_id, path, commit);
+	if ((ret = blob_read(&ob_new, a->repo, e, r, new_id, path, commit)) < 0 || !ob_new.data)
+		return ret;
+	new = ob_new.data;
+	new_len = ob_new.len;
+	if (scan_is_binary(new, new_len)) {
+		scan_report_skip(r, path, 0, "binary file");
+		goto cleanup;
+	}
+	if (old_id) {
+		struct scan_report ignore = SCAN_REPORT_INIT;
+
+		blob_read(&ob_old, a->repo, e, &ignore, old_id, path, commit);
+		old = ob_old.data;
+		old_len = ob_old.len;
+		if (!old) {
+			/* the old side unreadable or huge: every line counts as added */
+			r->corrupt += ignore.corrupt;
+			for (size_t i = 0; i < ignore.skipped.nr; i++)
+				strlist_push(&r->skipped, ignore.skipped.items[i]);
+			r->unscanned += ignore.unscanned;
+		}
+		scan_report_release(&ignore);
+	}
+	if ((ret = added_lines(&lines, old, old_len, new, new_len)) < 0)
+		goto cleanup;
+	for (size_t i = 0; i < nothers && lines.nr; i++) {
+		git_tree_entry *te = NULL;
+		struct scan_report ignore = SCAN_REPORT_INIT;
+		struct lineset other = { 0 };
+		struct blob ob = { 0 };
+
+		if (git_tree_entry_bypath(&te, others[i], path) < 0) {
+			git_error_clear();
+			continue; /* not in that parent: all its lines are new to it */
+		}
+		if (!git_oid_cmp(git_tree_entry_id(te), new_id)) {
+			lines.nr = 0;
+		} else if (blob_read(&ob, a->repo, e, &ignore, git_tree_entry_id(te), path, commit) == 0 && ob.data &&
+			   added_lines(&other, ob.data, ob.len, new, new_len) == 0) {
+			lineset_intersect(&lines, &other);
+		}
+		blob_release(&ob);
+		scan_report_release(&ignore);
+		lineset_release(&other);
+		git_tree_entry_free(te);
+	}
+	r->files++;
+	r->blobs++;
+	if (lines.nr)
+		ret = scan_lines(a, r, new, new_len, &lines, path, commit);
+cleanup:
+	lineset_release(&lines);
+	blob_release(&ob_old);
+	blob_release(&ob_new);
+	return ret;
+}
+
+static int scan_diff(struct added *a, struct scan_report *r, git_diff *diff, const char *commit, git_tree **others,
+		     size_t nothers)
+{
+	git_diff_find_options fopts;
+	size_t n;
+	int ret = 0;
+
+	git_diff_find_options_init(&fopts, GIT_DIFF_FIND_OPTIONS_VERSION);
+	fopts.flags = GIT_DIFF_FIND_RENAMES;
+	if (git_diff_find_similar(diff, &fopts) < 0)
+		return mp_error_git("cannot detect renames");
+	n = git_diff_num_deltas(diff);
+	for (size_t i = 0; i < n && !ret; i++) {
+		const git_diff_delta *d = git_diff_get_delta(diff, i);
+		const char *path = d->new_file.path;
+
+		if (d->new_file.mode == GIT_FILEMODE_COMMIT || d->new_file.mode == GIT_FILEMODE_TREE)
+			continue;
+		switch (d->status) {
+		case GIT_DELTA_ADDED:
+		case GIT_DELTA_COPIED:
+		case GIT_DELTA_UNTRACKED:
+			ret = scan_change(a, r, NULL, &d->new_file.id, path, commit, others, nothers);
+			break;
+		case GIT_DELTA_MODIFIED:
+		case GIT_DELTA_RENAMED:
+		case GIT_DELTA_TYPECHANGE:
+			if (git_oid_cmp(&d->old_file.id, &d->new_file.id))
+				ret = scan_change(a, r, d->old_file.mode == GIT_FILEMODE_COMMIT ? NULL : &d->old_file.id,
+						  &d->new_file.id, path, commit, others, nothers);
+			break;
+		default:
+			break; /* deleted, unmodified: nothing added */
+		}
+	}
+	return ret;
+}
+
+static void added_init(struct added *a, struct scan_engine *e, git_repository *repo)
+{
+	memset(a, 0, sizeof(*a));
+	a->ctx = e->ctx;
+	a->repo = repo;
+}
+
+int scan_staged(struct scan_engine *e, struct scan_report *r, git_repository *repo)
+{
+	git_diff_options opts;
+	git_object *head = NULL;
+	git_tree *tree = NULL;
+	git_index *index = NULL;
+	git_diff *diff = NULL;
+	struct added a;
+	int ret = 0;
+
+	added_init(&a, e, repo);
+	if (git_revparse_single(&head, repo, "HEAD^{tree}") == 0)
+		tree = (git_tree *)head;
+	else
+		git_error_clear(); /* no commit yet: everything staged is added */
+	if (git_repository_index(&index, repo) < 0) {
+		ret = mp_error_git("cannot read the index");
+		goto cleanup;
+	}
+	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+	opts.context_lines = 0;
+	if (git_diff_tree_to_index(&diff, repo, tree, index, &opts) < 0) {
+		ret = mp_error_git("cannot compare the index with HEAD");
+		goto cleanup;
+	}
+	ret = scan_diff(&a, r, diff, NULL, NULL, 0);
+cleanup:
+	git_diff_free(diff);
+	git_index_free(index);
+	git_object_free(head);
+	oidset_release(&a.seen_blobs);
+	return ret;
+}
+
+/* Diff one commit against its first parent; a merge keeps only lines none of its parents has. */
+static int scan_one_commit(struct added *a, struct scan_report *r, git_commit *c)
+{
+	git_diff_options opts;
+	git_tree *tree = NULL, *ptree = NULL, **others = NULL;
+	git_commit *parent = NULL;
+	git_diff *diff = NULL;
+	unsigned np = git_commit_parentcount(c);
+	size_t nothers = 0;
+	char hex[GIT_OID_HEXSZ + 1];
+	int ret = 0;
+
+	git_oid_tostr(hex, sizeof(hex), git_commit_id(c));
+	r->commits++;
+	if ((ret = check_loose(git_commit_owner(c), git_commit_tree_id(c))) < 0)
+		goto cleanup;
+	for (unsigned i = 0; i < np; i++) {
+		git_odb *odb = NULL;
+		const git_oid *pid = git_commit_parent_id(c, i);
+		int have = git_repository_odb(&odb, git_commit_owner(c)) == 0 && git_odb_exists(odb, pid);
+
+		git_odb_free(odb);
+		if (!have)
+			continue;
+		if ((ret = check_loose(git_commit_owner(c), pid)) < 0)
+			goto cleanup;
+	}
+	if (git_commit_tree(&tree, c) < 0) {
+		ret = mp_error_git("cannot read the tree of commit %s", hex);
+		goto cleanup;
+	}
+	if (np > 0) {
+		if (git_commit_parent(&parent, c, 0) == 0 && git_commit_tree(&ptree, parent) == 0) {
+			/* the first parent */
+		} else {
+			git_error_clear(); /* a shallow clone's boundary: scan it as a root */
+		}
+	}
+	if (np > 1) {
+		others = xcalloc(np, sizeof(*others));
+		for (unsigned i = 1; i < np; i++) {
+			git_commit *p = NULL;
+
+			if (git_commit_parent(&p, c, i) == 0 && git_commit_tree(&others[nothers], p) == 0)
+				nothers++;
+			else
+				git_error_clear();
+			git_commit_free(p);
+		}
+	}
+	git_diff_options_init(&opts, GIT_DIFF_OPTIONS_VERSION);
+	opts.context_lines = 0;
+	if (git_diff_tree_to_tree(&diff, git_commit_owner(c), ptree, tree, &opts) < 0) {
+		ret = mp_error_git("cannot diff commit %s", hex);
+		goto cleanup;
+	}
+	ret = scan_diff(a, r, diff, hex, others, nothers);
+cleanup:
+	git_diff_free(diff);
+	for (size_t i = 0; i < nothers; i++)
+		git_tree_free(others[i]);
+	free(others);
+	git_tree_free(ptree);
+	git_commit_free(parent);
+	git_tree_free(tree);
+	return ret;
+}
+
+/* ---- walking commits ---- */
+
+struct commit_list {
+	git_oid *ids;
+	size_t nr, alloc;
+};
+
+/* A max-heap of commits by date, for the walk. */
+struct dated {
+	git_oid id;
+	git_time_t time;
+	size_t seq;
+};
+
+struct heap {
+	struct dated *v;
+	size_t nr, alloc;
+};
+
+static int later(const struct dated *x, const struct dated *y)
+{
+	return x->time != y->time ? x->time > y->time : x->seq < y->seq;
+}
+
+static void heap_push(struct heap *h, struct dated d)
+{
+	size_t i;
+
+	h->v = xgrow(h->v, sizeof(*h->v), h->nr + 1, &h->alloc);
+	i = h->nr++;
+	h->v[i] = d;
+	while (i && later(&h->v[i], &h->v[(i - 1) / 2])) {
+		struct dated t = h->v[i];
+
+		h->v[i] = h->v[(i - 1) / 2];
+		h->v[(i - 1) / 2] = t;
+		i = (i - 1) / 2;
+	}
+}
+
+static struct dated heap_pop(struct heap *h)
+{
+	struct dated top = h->v[0];
+	size_t i = 0;
+
+	h->v[0] = h->v[--h->nr];
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < h->nr && later(&h->v[l], &h->v[m]))
+			m = l;
+		if (r < h->nr && later(&h->v[r], &h->v[m]))
+			m = r;
+		if (m == i)
+			break;
+		struct dated t = h->v[i];
+
+		h->v[i] = h->v[m];
+		h->v[m] = t;
+		i = m;
+	}
+	return top;
+}
+
+#define SEEN 1
+#define HIDDEN 2
+#define LISTED 4
+
+struct walk {
+	git_repository *repo;
+	git_odb *odb;
+	struct oidset flags; /* value: SEEN | HIDDEN | LISTED */
+	struct heap queue;
+	size_t seq, hidden_queued;
+};
+
+static unsigned *walk_flags(struct walk *w, const git_oid *id)
+{
+	size_t old = 0;
+
+	if (oidset_put(&w->flags, id, 0, &old))
+		return NULL;
+	/* found: find its slot again to update in place */
+	for (size_t i = oid_hash(id) & (w->flags.cap - 1);; i = (i + 1) & (w->flags.cap - 1))
+		if (w->flags.used[i] && !git_oid_cmp(&w->flags.keys[i], id))
+			return (unsigned *)&w->flags.vals[i];
+}
+
+/* Queue `id` (once), hidden or not; a missing parent (shallow clone) is skipped. */
+static int walk_add(struct walk *w, const git_oid *id, int hidden)
+{
+	git_commit *c = NULL;
+	unsigned *f;
+	int ret;
+
+	if ((f = walk_flags(w, id))) {
+		/* seen: a hidden mark spreads to it when it had none */
+		if (hidden && !(*f & HIDDEN)) {
+			*f |= HIDDEN;
+			if (*f & LISTED)
+				return 0; /* already walked past: filtered at the end */
+		}
+		return 0;
+	}
+	if (!git_odb_exists(w->odb, id)) {
+		git_error_clear();
+		return 0;
+	}
+	if ((ret = check_loose(w->repo, id)) < 0)
+		return ret;
+	if (git_commit_lookup(&c, w->repo, id) < 0)
+		return mp_error_git("cannot read commit %s", git_oid_tostr_s(id));
+	f = walk_flags(w, id);
+	*f = SEEN | (hidden ? HIDDEN : 0);
+	heap_push(&w->queue, (struct dated){ *id, git_commit_time(c), w->seq++ });
+	git_commit_free(c);
+	return 0;
+}
+
+/*
+ * The commits reachable from `include` and from none of `exclude`, oldest
+ * first.  Our own walk, newest first by commit date like git's: libgit2
+ * 1.5's fails at a shallow clone's boundary and reads objects unchecked.
+ * It stops when only hidden commits are left.
+ */
+static int list_commits(struct commit_list *out, git_repository *repo, const git_oid *include, size_t ninclude,
+			const git_oid *exclude, size_t nexclude)
+{
+	struct walk w;
+	struct commit_list listed = { 0 };
+	int ret = 0;
+
+	memset(&w, 0, sizeof(w));
+	w.repo = repo;
+	if (git_repository_odb(&w.odb, repo) < 0)
+		return mp_error_git("cannot open the object database");
+	for (size_t i = 0; i < nexclude && !ret; i++)
+		ret = walk_add(&w, &exclude[i], 1);
+	for (size_t i = 0; i < ninclude && !ret; i++)
+		ret = walk_add(&w, &include[i], 0);
+	while (!ret && w.queue.nr) {
+		struct dated d = heap_pop(&w.queue);
+		unsigned *f = walk_flags(&w, &d.id);
+		int hidden = (*f & HIDDEN) != 0;
+		git_commit *c = NULL;
+		size_t visible = 0;
+
+		if (git_commit_lookup(&c, repo, &d.id) < 0) {
+			ret = mp_error_git("cannot read commit %s", git_oid_tostr_s(&d.id));
+			break;
+		}
+		if (!hidden) {
+			*f |= LISTED;
+			listed.ids = xgrow(listed.ids, sizeof(*listed.ids), listed.nr + 1, &listed.alloc);
+			listed.ids[listed.nr++] = d.id;
+		}
+		for (unsigned i = 0; i < git_commit_parentcount(c) && !ret; i++)
+			ret = walk_add(&w, git_commit_parent_id(c, i), hidden);
+		git_commit_free(c);
+		/* stop when every queued commit is hidden */
+		for (size_t i = 0; nexclude && i < w.queue.nr && !visible; i++)
+			visible = !(*walk_flags(&w, &w.queue.v[i].id) & HIDDEN);
+		if (!visible && nexclude)
+			break;
+	}
+	/* oldest first, without what turned out hidden (clock skew) */
+	for (size_t i = listed.nr; i-- > 0 && !ret;)
+		if (!(*walk_flags(&w, &listed.ids[i]) & HIDDEN)) {
+			out->ids = xgrow(out->ids, sizeof(*out->ids), out->nr + 1, &out->alloc);
+			out->ids[out->nr++] = listed.ids[i];
+		}
+	free(listed.ids);
+	free(w.queue.v);
+	oidset_release(&w.flags);
+	git_odb_free(w.odb);
+	return ret;
+}
+
+int scan_commits(struct scan_engine *e, struct scan_report *r, git_repository *repo, const git_oid *include,
+		 size_t ninclude, const git_oid *exclude, size_t nexclude)
+{
+	struct commit_list list = { 0 };
+	struct added a;
+	int ret;
+
+	added_init(&a, e, repo);
+	ret = list_commits(&list, repo, include, ninclude, exclude, nexclude);
+	for (size_t i = 0; i < list.nr && !ret; i++) {
+		git_commit *c = NULL;
+
+		if (git_commit_lookup(&c, repo, &list.ids[i]) < 0) {
+			ret = mp_error_git("cannot read commit %s", git_oid_tostr_s(&list.ids[i]));
+			break;
+		}
+		ret = scan_one_commit(&a, r, c);
+		git_commit_free(c);
+	}
+	free(list.ids);
+	oidset_release(&a.seen_blobs);
+	return ret;
+}
+
+static int peel_commit(git_oid *out, git_repository *repo, const git_object *obj, const char *what)
+{
+	git_object *c = NULL;
+
+	if (git_object_peel(&c, obj, GIT_OBJECT_COMMIT) < 0)
+		return mp_error_git("'%s' is not a commit", what);
+	git_oid_cpy(out, git_object_id(c));
+	git_object_free(c);
+	(void)repo;
+	return 0;
+}
+
+int scan_range(struct scan_engine *e, struct scan_report *r, git_repository *repo, const char *range)
+{
+	git_revspec spec;
+	git_oid inc[2], exc[1];
+	size_t ninc = 0, nexc = 0;
+	int ret;
+
+	memset(&spec, 0, sizeof(spec));
+	if (git_revparse(&spec, repo, range) < 0)
+		return mp_error_git("cannot resolve the range '%s'", range);
+	if (spec.flags & GIT_REVSPEC_SINGLE) {
+		ret = peel_commit(&inc[ninc++], repo, spec.from, range);
+	} else {
+		ret = peel_commit(&inc[ninc++], repo, spec.to, range);
+		if (!ret && (spec.flags & GIT_REVSPEC_MERGE_BASE)) {
+			ret = peel_commit(&inc[ninc++], repo, spec.from, range);
+			if (!ret && git_merge_base(&exc[nexc], repo, &inc[0], &inc[1]) == 0)
+				nexc++;
+			else
+				git_error_clear(); /* unrelated histories: both sides whole */
+		} else if (!ret) {
+			ret = peel_commit(&exc[nexc++], repo, spec.from, range);
+		}
+	}
+	git_object_free(spec.from);
+	git_object_free(spec.to);
+	if (ret < 0)
+		return ret;
+	return scan_commits(e, r, repo, inc, ninc, exc, nexc);
+}
+
+/* ---- the whole history ---- */
+
+struct blob_job {
+	git_oid id;
+	git_oid commit; /* the first commit where it appears */
+	char *path;
+	size_t index;   /* order of the walk */
+};
+
+/*
+ * The walk (main thread) publishes blob jobs as it finds them; the
+ * workers take them in batches meanwhile, so reading trees overlaps
+ * with scanning blobs.
+ */
+struct history {
+	struct scan_engine *e;
+	const char *gitdir;
+	pthread_mutex_t lock;
+	pthread_cond_t more;
+	struct blob_job *jobs; /* under lock */
+	size_t nr, alloc, next, done;
+	int walk_done;
+	size_t ncommits;
+	void (*progress)(size_t, size_t, void *);
+	void *payload;
+};
+
+struct worker {
+	struct history *h;
+	int first;
+	struct scan_report r;
+	size_t *finding_job; /* per finding of r: its job index (for a stable order) */
+	size_t fj_alloc;
+	int ret;
+	char err[512];
+};
+
+#define BATCH 32
+
+static void strbuf_setlen_(struct strbuf *sb, size_t len)
+{
+	if (sb->buf) {
+		sb->len = len;
+		sb->buf[len] = '\0';
+	}
+}
+
+/* A tree's raw bytes: the loose file read here (checked), else libgit2's pack. */
+static int tree_raw(struct blob *out, git_repository *repo, git_odb *odb, const git_oid *id)
+{
+	git_object_t type = GIT_OBJECT_INVALID;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = loose_read(repo, id, (size_t)-1, &type, &out->owned, &out->len);
+	if (rc == LOOSE_READ) {
+		out->data = out->owned;
+	} else if (rc == LOOSE_NONE && git_odb_read(&out->held, odb, id) == 0) {
+		type = git_odb_object_type(out->held);
+		out->data = (char *)git_odb_object_data(out->held);
+		out->len = git_odb_object_size(out->held);
+	} else {
+		blob_release(out);
+		return rc == LOOSE_DAMAGED ? mp_error_set(MP_EGIT, "object %s is damaged (run 'git fsck')", git_oid_tostr_s(id))
+					   : mp_error_git("cannot read tree %s", git_oid_tostr_s(id));
+	}
+	if (type != GIT_OBJECT_TREE) {
+		blob_release(out);
+		return mp_error_set(MP_EGIT, "object %s is not a tree", git_oid_tostr_s(id));
+	}
+	return 0;
+}
+
+/*
+ * Walk a tree's raw entries ("<mode> <name>\0<20-byte id>"), parsed here:
+ * libgit2's tree objects (an allocation per entry) were the walk's cost.
+ */
+static int walk_tree(struct history *h, git_repository *repo, git_odb *odb, struct oidset *trees,
+		     struct oidset *blobs, const git_oid *tree_id, struct strbuf *prefix, const git_oid *commit)
+{
+	struct blob raw;
+	const char *p, *end;
+	size_t plen = prefix->len;
+	int ret;
+
+	if ((ret = tree_raw(&raw, repo, odb, tree_id)) < 0)
+		return ret;
+	p = raw.data;
+	end = raw.data + raw.len;
+	while (p < end && !ret) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p)), *nul;
+		unsigned long mode;
+		git_oid id;
+
+		if (!sp || !(nul = memchr(sp, '\0', (size_t)(end - sp))) || (size_t)(end - nul) < 1 + GIT_OID_RAWSZ) {
+			ret = mp_error_set(MP_EGIT, "tree %s is damaged (run 'git fsck')", git_oid_tostr_s(tree_id));
+			break;
+		}
+		mode = strtoul(p, NULL, 8);
+		git_oid_fromraw(&id, (const unsigned char *)nul + 1);
+		strbuf_setlen_(prefix, plen);
+		if (plen)
+			strbuf_addch(prefix, '/');
+		strbuf_add(prefix, sp + 1, (size_t)(nul - sp - 1));
+		if ((mode & 0170000) == 040000) {
+			if (oidset_put(trees, &id, 0, NULL))
+				ret = walk_tree(h, repo, odb, trees, blobs, &id, prefix, commit);
+		} else if ((mode & 0170000) == 0100000 || (mode & 0170000) == 0120000) {
+			if (oidset_put(blobs, &id, 0, NULL)) {
+				char *path = xstrndup(prefix->buf, prefix->len);
+
+				pthread_mutex_lock(&h->lock);
+				h->jobs = xgrow(h->jobs, sizeof(*h->jobs), h->nr + 1, &h->alloc);
+				h->jobs[h->nr] = (struct blob_job){ id, *commit, path, h->nr };
+				h->nr++;
+				if (h->nr - h->next >= BATCH)
+					pthread_cond_signal(&h->more);
+				pthread_mutex_unlock(&h->lock);
+			}
+		} /* 0160000: a submodule's commit, not ours */
+		p = nul + 1 + GIT_OID_RAWSZ;
+	}
+	strbuf_setlen_(prefix, plen);
+	blob_release(&raw);
+	return ret;
+}
+
+static int collect_blobs(struct history *h, git_repository *repo)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	struct oidset trees = { 0 }, blobs = { 0 };
+	struct commit_list list = { 0 };
+	git_oid *tips = NULL;
+	size_t ntips = 0, atips = 0;
+	git_object *head = NULL;
+	struct strbuf prefix = STRBUF_INIT;
+	git_odb *odb = NULL;
+	int ret = 0;
+
+	if (git_repository_odb(&odb, repo) < 0) {
+		ret = mp_error_git("cannot open the object database");
+		goto cleanup;
+	}
+	if (git_reference_iterator_new(&it, repo) < 0) {
+		ret = mp_error_git("cannot list the references");
+		goto cleanup;
+	}
+	while (git_reference_next(&ref, it) == 0) {
+		git_object *obj = NULL;
+
+		if (git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) == 0) {
+			tips = xgrow(tips, sizeof(*tips), ntips + 1, &atips);
+			tips[ntips++] = *git_object_id(obj);
+		}
+		git_error_clear(); /* a ref to a tree or blob, or a broken one: not history */
+		git_object_free(obj);
+		git_reference_free(ref);
+	}
+	if (git_revparse_single(&head, repo, "HEAD^{commit}") == 0) {
+		tips = xgrow(tips, sizeof(*tips), ntips + 1, &atips);
+		tips[ntips++] = *git_object_id(head);
+	}
+	git_error_clear();
+	if (!ntips)
+		goto cleanup; /* an empty repository has no history */
+	if ((ret = list_commits(&list, repo, tips, ntips, NULL, 0)) < 0)
+		goto cleanup;
+	for (size_t i = 0; i < list.nr && !ret; i++) {
+		git_commit *c = NULL;
+
+		if (git_commit_lookup(&c, repo, &list.ids[i]) < 0) {
+			ret = mp_error_git("cannot read commit %s", git_oid_tostr_s(&list.ids[i]));
+			break;
+		}
+		strbuf_reset(&prefix);
+		if (oidset_put(&trees, git_commit_tree_id(c), 0, NULL))
+			ret = walk_tree(h, repo, odb, &trees, &blobs, git_commit_tree_id(c), &prefix, &list.ids[i]);
+		h->ncommits++;
+		git_commit_free(c);
+	}
+cleanup:
+	strbuf_release(&prefix);
+	git_odb_free(odb);
+	git_object_free(head);
+	git_reference_iterator_free(it);
+	free(tips);
+	free(list.ids);
+	oidset_release(&trees);
+	oidset_release(&blobs);
+	return ret;
+}
+
+/* Take up to BATCH jobs; 0 when the walk is over and nothing is left. */
+static size_t take_jobs(struct history *h, struct blob_job *out)
+{
+	size_t n = 0;
+
+	pthread_mutex_lock(&h->lock);
+	while (h->next >= h->nr && !h->walk_done)
+		pthread_cond_wait(&h->more, &h->lock);
+	while (n < BATCH && h->next < h->nr)
+		out[n++] = h->jobs[h->next++];
+	pthread_mutex_unlock(&h->lock);
+	return n;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct history *h = w->h;
+	struct scan_ctx *ctx = NULL;
+	git_repository *repo = NULL;
+	struct blob_job batch[BATCH];
+	size_t n;
+
+	if (git_repository_open_bare(&repo, h->gitdir) < 0) {
+		w->ret = mp_error_git("cannot open the repository");
+		goto done;
+	}
+	if ((w->ret = scan_ctx_new(&ctx, h->e)) < 0)
+		goto done;
+	while (!w->ret && (n = take_jobs(h, batch)) > 0) {
+		for (size_t j = 0; j < n && !w->ret; j++) {
+			struct blob_job *job = &batch[j];
+			size_t size = 0, before = w->r.nr;
+			char commit[GIT_OID_HEXSZ + 1];
+			struct scan_source src = { job->path, NULL, commit, NULL, 0 };
+			struct blob b;
+
+			git_oid_tostr(commit, sizeof(commit), &job->commit);
+			if (scan_path_allowed(h->e, job->path)) {
+				scan_report_skip(&w->r, job->path, 0, "allowed by scan.allow_paths");
+				continue;
+			}
+			if ((w->ret = blob_read(&b, repo, h->e, &w->r, &job->id, job->path, commit)) < 0 || !b.data)
+				continue;
+			size = b.len;
+			w->r.blobs++;
+			if (scan_is_binary(b.data, size)) {
+				scan_report_skip(&w->r, job->path, 0, "binary file");
+			} else {
+				w->r.files++;
+				w->r.bytes += size;
+				w->ret = scan_ctx_scan(ctx, &w->r, &src, b.data, size, 0, size);
+			}
+			blob_release(&b);
+			w->finding_job = xgrow(w->finding_job, sizeof(*w->finding_job), w->r.nr + 1, &w->fj_alloc);
+			for (size_t k = before; k < w->r.nr; k++)
+				w->finding_job[k] = job->index;
+		}
+		pthread_mutex_lock(&h->lock);
+		h->done += n;
+		if (w->first && h->progress)
+			h->progress(h->done, h->walk_done ? h->nr : h->nr + 1, h->payload);
+		pthread_mutex_unlock(&h->lock);
+	}
+done:
+	if (w->ret < 0)
+		snprintf(w->err, sizeof(w->err), "%s", mp_error_last());
+	scan_ctx_free(ctx);
+	git_repository_free(repo);
+	return NULL;
+}
+
+struct ordered {
+	size_t job;
+	struct scan_finding f;
+};
+
+/* A small string set for fingerprints (open addressing over a strlist). */
+struct fp_set {
+	char **items;
+	size_t nr, cap;
+};
+
+static size_t str_hash(const char *s)
+{
+	size_t h = 1469598103934665603ULL;
+
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ULL;
+	return h;
+}
+
+/* 1 when `key` was there; else adds it (not copied) and returns 0. */
+static int fp_seen(struct fp_set *s, char *key)
+{
+	size_t i;
+
+	if ((s->nr + 1) * 2 > s->cap) {
+		struct fp_set n = { NULL, 0, s->cap ? s->cap * 2 : 256 };
+
+		n.items = xcalloc(n.cap, sizeof(*n.items));
+		for (size_t k = 0; k < s->cap; k++)
+			if (s->items[k])
+				fp_seen(&n, s->items[k]);
+		free(s->items);
+		*s = n;
+	}
+	for (i = str_hash(key) & (s->cap - 1); s->items[i]; i = (i + 1) & (s->cap - 1))
+		if (!strcmp(s->items[i], key))
+			return 1;
+	s->items[i] = key;
+	s->nr++;
+	return 0;
+}
+
+static void fp_set_release(struct fp_set *s)
+{
+	free(s->items);
+	memset(s, 0, sizeof(*s));
+}
+
+static void release_finding(struct scan_finding *f)
+{
+	free(f->rule);
+	free(f->description);
+	free(f->path);
+	free(f->commit);
+	free(f->secret);
+	free(f->fingerprint);
+}
+
+static int cmp_ordered(const void *a, const void *b)
+{
+	const struct ordered *x = a, *y = b;
+
+	if (x->job != y->job)
+		return x->job < y->job ? -1 : 1;
+	if (x->f.line != y->f.line)
+		return x->f.line < y->f.line ? -1 : 1;
+	return x->f.column < y->f.column ? -1 : x->f.column > y->f.column;
+}
+
+int scan_history(struct scan_engine *e, struct scan_report *r, git_repository *repo,
+		 void (*progress)(size_t done, size_t total, void *), void *payload)
+{
+	struct history h;
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nw = ncpu < 1 ? 1 : ncpu > 16 ? 16 : (size_t)ncpu, total = 0, k = 0;
+	struct worker *w = NULL;
+	pthread_t *tids = NULL;
+	struct ordered *all = NULL;
+	struct fp_set seen_fp = { NULL, 0, 0 };
+	int ret;
+
+	/* each tree and blob is read once: libgit2's object cache only costs (7% CPU) */
+	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
+	if (getenv("MESHPUSH_SCAN_THREADS"))
+		nw = (size_t)atoi(getenv("MESHPUSH_SCAN_THREADS")) ?: 1;
+	memset(&h, 0, sizeof(h));
+	h.e = e;
+	h.gitdir = git_repository_path(repo);
+	h.progress = progress;
+	h.payload = payload;
+	pthread_mutex_init(&h.lock, NULL);
+	pthread_cond_init(&h.more, NULL);
+	w = xcalloc(nw, sizeof(*w));
+	tids = xcalloc(nw, sizeof(*tids));
+	for (size_t i = 0; i < nw; i++) {
+		w[i].h = &h;
+		w[i].first = i == 0;
+		if (pthread_create(&tids[i], NULL, worker_main, &w[i]) != 0) {
+			w[i].ret = mp_error_set(MP_EOS, "cannot start a thread");
+			tids[i] = 0;
+		}
+	}
+	{
+		double t0 = now_ms();
+
+		ret = collect_blobs(&h, repo);
+		if (getenv("MESHPUSH_SCAN_DEBUG"))
+			fprintf(stderr, "debug: walk %.1f ms, %zu commits, %zu blobs\n", now_ms() - t0, h.ncommits, h.nr);
+	}
+	pthread_mutex_lock(&h.lock);
+	h.walk_done = 1;
+	if (ret < 0)
+		h.next = h.nr; /* nothing more to do */
+	pthread_cond_broadcast(&h.more);
+	pthread_mutex_unlock(&h.lock);
+	r->commits += h.ncommits;
+	for (size_t i = 0; i < nw; i++) {
+		if (tids[i])
+			pthread_join(tids[i], NULL);
+		if (w[i].ret < 0 && !ret)
+			ret = mp_error_set(w[i].ret, "%s", w[i].err[0] ? w[i].err : mp_error_last());
+		total += w[i].r.nr;
+	}
+	if (ret < 0)
+		goto cleanup;
+	/* findings in the order of the walk: oldest commit first, then path, line */
+	all = xcalloc(total + 1, sizeof(*all));
+	for (size_t i = 0; i < nw; i++)
+		for (size_t j = 0; j < w[i].r.nr; j++) {
+			all[k].job = w[i].finding_job[j];
+			all[k++].f = w[i].r.findings[j];
+		}
+	qsort(all, total, sizeof(*all), cmp_ordered);
+	/* a secret that stays in a file through many versions is reported once, where it first appears */
+	r->findings = xgrow(r->findings, sizeof(*r->findings), r->nr + total, &r->alloc);
+	for (size_t i = 0; i < total; i++) {
+		if (fp_seen(&seen_fp, all[i].f.fingerprint)) {
+			release_finding(&all[i].f);
+			continue;
+		}
+		r->findings[r->nr++] = all[i].f;
+	}
+	fp_set_release(&seen_fp);
+	for (size_t i = 0; i < nw; i++) {
+		w[i].r.nr = 0; /* moved above */
+		scan_report_merge(r, &w[i].r);
+		scan_report_release(&w[i].r);
+		free(w[i].finding_job);
+	}
+cleanup:
+	for (size_t i = 0; i < h.nr; i++)
+		free(h.jobs[i].path);
+	free(h.jobs);
+	if (ret < 0)
+		for (size_t i = 0; i < nw; i++) {
+			scan_report_release(&w[i].r);
+			free(w[i].finding_job);
+		}
+	pthread_mutex_destroy(&h.lock);
+	pthread_cond_destroy(&h.more);
+	free(all);
+	free(w);
+	free(tids);
+	return ret;
+}
