@@ -296,7 +296,7 @@ static int glob_here(const char *g, const char *s)
 			if (*s == '/')
 				return 0;
 		} else if (*g == '[') {
-			const char *close = strchr(g + 2, ']');
+			const char *close = g[1] ? strchr(g + 2, ']') : NULL; /* a final '[' has nothing after it */
 			char cls[128], one[2] = { *s, 0 };
 
 			if (!close || (size_t)(close - g + 1) >= sizeof(cls)) {
