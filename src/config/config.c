@@ -33,17 +33,11 @@ static int section_known(const char *section, int *has_sub)
 
 static int url_has_password(const char *v)
 {
-	const char *scheme = strstr(v, "://"), *at, *colon, *end;
+	const char *info;
+	size_t n = url_userinfo(&info, v);
+	const char *colon = n ? memchr(info, ':', n - 1) : NULL;
 
-	if (!scheme)
-		return 0;
-	scheme += 3;
-	end = scheme + strcspn(scheme, "/?# ");
-	at = memchr(scheme, '@', (size_t)(end - scheme));
-	if (!at)
-		return 0;
-	colon = memchr(scheme, ':', (size_t)(at - scheme));
-	return colon && colon + 1 < at;
+	return colon && colon + 1 < info + n - 1;
 }
 
 static int check_value(const struct config_key *k, const char *section, const char *key, const char *value)

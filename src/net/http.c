@@ -100,9 +100,14 @@ int net_agent_url(char **out, const struct config *cfg, const char *agent)
 		return mp_error_set(MP_ECONFIG, "unknown agent '%s': add an [agent \"%s\"] section with its webhook",
 				    agent, agent);
 	if (url && *url) {
-		if (!starts_with(url, "http://") && !starts_with(url, "https://"))
-			return mp_error_set(MP_ECONFIG, "agent '%s': webhook '%s' must be an http:// or https:// URL",
-					    agent, url);
+		if (!starts_with(url, "http://") && !starts_with(url, "https://")) {
+			char *shown = url_without_userinfo(url);
+
+			mp_error_set(MP_ECONFIG, "agent '%s': webhook '%s' must be an http:// or https:// URL", agent,
+				     shown);
+			free(shown);
+			return MP_ECONFIG;
+		}
 		*out = xstrdup(url);
 		return 0;
 	}
