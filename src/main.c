@@ -74,19 +74,31 @@ int cmd_version(int argc, const char **argv, struct cmd_ctx *ctx)
 
 /*
  * Whether this run first delivers what waits in the outbox: every command
- * with a configuration but the outbox's own, config, and the hooks that
- * must stay instant or run on the central repository.
+ * with a configuration but the outbox's own, config, and the commit-time
+ * paths that must stay instant or run on the central repository (scan,
+ * which the pre-commit framework runs as its hook, and the pre-commit and
+ * pre-receive hooks).
  */
 static int wants_autoflush(const struct cmd *cmd, int argc, const char **argv)
 {
-	if (!(cmd->needs & NEED_CONFIG) || !strcmp(cmd->name, "outbox") || !strcmp(cmd->name, "config"))
+	static const char *const never[] = { "outbox", "config", "scan" };
+	int i;
+
+	if (!(cmd->needs & NEED_CONFIG))
 		return 0;
-	for (int i = 1; i < argc; i++)
+	for (size_t k = 0; k < ARRAY_SIZE(never); k++)
+		if (!strcmp(cmd->name, never[k]))
+			return 0;
+	for (i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return 0;
-	if (!strcmp(cmd->name, "hook"))
-		return argc > 1 && strcmp(argv[1], "pre-commit") && strcmp(argv[1], "pre-receive");
-	return 1;
+	if (strcmp(cmd->name, "hook"))
+		return 1;
+	/* the hook's name follows the options of 'hook' (--stub PATH, --stub=PATH) */
+	for (i = 1; i < argc && argv[i][0] == '-'; i++)
+		if (!strcmp(argv[i], "--stub"))
+			i++;
+	return i < argc && strcmp(argv[i], "pre-commit") && strcmp(argv[i], "pre-receive");
 }
 
 /* Load .meshpush.ini from the work tree, or from HEAD in a bare repository. */

@@ -360,21 +360,6 @@ cleanup:
 
 size_t announce_withdraw(const struct config *cfg, const char *gitdir, const struct announcement *a)
 {
-	size_t n;
-
 	(void)cfg;
-	if (!a->id)
-		return 0;
-	n = outbox_remove(a->id, NULL);
-	if (n && gitdir) {
-		json_t *f = json_object();
-
-		json_object_set_new(f, "id", json_string(a->id));
-		json_object_set_new(f, "kind", json_string(announce_kind_name(a->kind)));
-		json_object_set_new(f, "outcome", json_string("withdrawn"));
-		json_object_set_new(f, "entries", json_integer((json_int_t)n));
-		journal_append(gitdir, "delivery", f);
-		json_decref(f);
-	}
-	return n;
+	return a->id ? outbox_remove(gitdir, a->id, NULL, "withdrawn") : 0;
 }
