@@ -74,9 +74,25 @@ static void strbuf_add_quoted_path__as_git_shows_paths(void)
 		}
 }
 
+static void fs_mkdir_p__parents_and_the_empty_path(void)
+{
+	char *dir = unit_tmpdir(), *deep = xasprintf("%s/a/b/c", dir), *cmd = xasprintf("rm -rf '%s'", dir);
+
+	is_int(fs_mkdir_p(deep, 0700), 0, "parents created");
+	ok(fs_exists(deep), "the directory exists");
+	is_int(fs_mkdir_p(deep, 0700), 0, "again: nothing to do");
+	is_int(fs_mkdir_p("", 0700), MP_EOS, "the empty path is an error (and read within its bytes)");
+	is_int(fs_mkdir_p("/", 0700), 0, "the root exists");
+	(void)!system(cmd);
+	free(cmd);
+	free(deep);
+	free(dir);
+}
+
 int main(void)
 {
 	RUN(xgrow__refuses_a_size_that_overflows);
 	RUN(strbuf_add_quoted_path__as_git_shows_paths);
+	RUN(fs_mkdir_p__parents_and_the_empty_path);
 	return unit_done();
 }
