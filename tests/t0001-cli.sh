@@ -65,4 +65,20 @@ test_expect_success 'the man page documents every command and exit code' '
 	done
 '
 
+test_expect_success 'the man page documents every option of every command and every configuration key' '
+	man -l "$SRC_DIR/git-meshpush.1" >man.txt 2>/dev/null &&
+	for c in init hooks hook scan push announce outbox install rollback status log agents config version; do
+		git-meshpush $c --help >help.txt || return 1
+		for o in $(grep -oE -- "--[a-z][a-z-]*" help.txt | sort -u); do
+			grep -q -e "$o" man.txt || grep -q -e "--no-${o#--}" man.txt ||
+				{ echo "man page lacks $c $o"; return 1; }
+		done
+	done &&
+	git-meshpush config --keys >keys.txt &&
+	test -s keys.txt &&
+	for k in $(grep -v "^ " keys.txt | sed "s/ .*//"); do
+		grep -q -e "$k" man.txt || { echo "man page lacks key $k"; return 1; }
+	done
+'
+
 test_done
