@@ -48,6 +48,12 @@ test_expect_success '--help lists every command; a command --help shows its opti
 	test_grep "max-count N" out
 '
 
+test_expect_success 'every command shows its --help outside a repository too' '
+	mkdir -p outside &&
+	(cd outside && GIT_CEILING_DIRECTORIES="$TRASH" git-meshpush install --help >../out) &&
+	test_grep "^usage: git meshpush install" out
+'
+
 test_expect_success 'a command that needs a repository says so outside one' '
 	mkdir -p norepo &&
 	(cd norepo && GIT_CEILING_DIRECTORIES="$TRASH" test_expect_code 128 git-meshpush log 2>../err) &&
