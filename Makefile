@@ -30,7 +30,7 @@ LIBS := $(PKG_LIBS) -lpthread -lm
 # Debian packages: build, test and benchmark needs (Vectorscan where Hyperscan is missing).
 DEPS_BUILD := build-essential pkg-config git libgit2-dev libcurl4-openssl-dev \
 	libinih-dev libpcre2-dev libjansson-dev libssl-dev zlib1g-dev
-DEPS_TEST := openssh-server openssh-client python3 perl ca-certificates procps \
+DEPS_TEST := python3-yaml openssh-server openssh-client python3 perl ca-certificates procps \
 	pcre2-utils rsync ripgrep man-db iproute2 e2fsprogs time hyperfine openssl bc
 # make asan / make fuzz / make valgrind
 DEPS_HARDEN := clang libclang-rt-14-dev valgrind

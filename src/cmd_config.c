@@ -38,21 +38,17 @@ int cmd_config(int argc, const char **argv, struct cmd_ctx *ctx)
 {
 	int show_origin = 0, keys = 0, all = 0;
 	struct strlist args = STRLIST_INIT;
-	static struct opt_spec opts[] = {
-		OPT_BOOL("show-origin", 0, NULL, "show the file and line (or variable) each value comes from"),
-		OPT_BOOL("keys", 0, NULL, "list every known key with its default and meaning"),
-		OPT_BOOL("all", 0, NULL, "also show values overridden by a higher layer"),
-		OPT_ARGS(NULL, "[KEY]", "print only KEY's value (section.key or section.name.key)"),
+	const struct opt_spec opts[] = {
+		OPT_BOOL("show-origin", 0, &show_origin, "show the file and line (or variable) each value comes from"),
+		OPT_BOOL("keys", 0, &keys, "list every known key with its default and meaning"),
+		OPT_BOOL("all", 0, &all, "also show values overridden by a higher layer"),
+		OPT_ARGS(&args, "[KEY]", "print only KEY's value (section.key or section.name.key)"),
 		OPT_END()
 	};
 	const struct opt_usage usage = { "config", "[--show-origin] [--keys] [KEY]",
 					 "show the effective configuration (tokens masked)", opts };
 	int ret = 0;
 
-	opts[0].value = &show_origin;
-	opts[1].value = &keys;
-	opts[2].value = &all;
-	opts[3].value = &args;
 	OPT_PARSE_OR_RETURN(&usage, argc, argv);
 
 	if (keys) {
@@ -71,13 +67,11 @@ int cmd_config(int argc, const char **argv, struct cmd_ctx *ctx)
 			ret = error_usage("'%s' is not a key: write section.key or section.name.key", spec);
 			goto cleanup;
 		}
-		section = strndup(spec, (size_t)(d1 - spec));
+		section = xstrndup(spec, (size_t)(d1 - spec));
 		if (d2 != d1)
-			sub = strndup(d1 + 1, (size_t)(d2 - d1 - 1));
+			sub = xstrndup(d1 + 1, (size_t)(d2 - d1 - 1));
 		v = config_get(&ctx->cfg, section, sub, d2 + 1);
-		if (v && strcmp(section, "token"))
-			printf("%s\n", v);
-		else if (v)
+		if (v)
 			printf("%s\n", v); /* a token key holds only its source, never the token */
 		else
 			ret = 1;

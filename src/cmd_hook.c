@@ -102,36 +102,6 @@ static int hook_post(struct hook_run *run, struct cmd_ctx *ctx)
 	return ret ? ret : chained;
 }
 
-/* A path as git shows it: C-quoted when it has control, quote, backslash or non-ASCII bytes. */
-static void add_quoted_path(struct strbuf *sb, const char *path)
-{
-	int quote = 0;
-
-	for (const unsigned char *p = (const unsigned char *)path; *p; p++)
-		if (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\')
-			quote = 1;
-	if (!quote) {
-		strbuf_addstr(sb, path);
-		return;
-	}
-	strbuf_addch(sb, '"');
-	for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
-		switch (*p) {
-		case '\n': strbuf_addstr(sb, "\\n"); break;
-		case '\t': strbuf_addstr(sb, "\\t"); break;
-		case '\r': strbuf_addstr(sb, "\\r"); break;
-		case '"': strbuf_addstr(sb, "\\\""); break;
-		case '\\': strbuf_addstr(sb, "\\\\"); break;
-		default:
-			if (*p < 0x20 || *p >= 0x7f)
-				strbuf_addf(sb, "\\%03o", *p);
-			else
-				strbuf_addch(sb, (char)*p);
-		}
-	}
-	strbuf_addch(sb, '"');
-}
-
 /* The ref a finding belongs to: by its commit, or for a tag of a tree or blob by its path ("REF:PATH"). */
 static const struct pushed_ref *ref_of_finding(const struct push_plan *plan, const struct scan_finding *f)
 {
@@ -175,7 +145,7 @@ static void print_findings(const struct scan_report *r, const struct push_plan *
 			if (f->commit)
 				oldest = f->commit;
 		}
-		add_quoted_path(&line, f->path ? f->path : "-");
+		strbuf_add_quoted_path(&line, f->path ? f->path : "-", 0);
 		strbuf_addf(&line, ":%zu:%zu %s %s", f->line, f->column, f->rule, redacted);
 		fprintf(stderr, "%s\n", strbuf_str(&line));
 		strbuf_release(&line);
@@ -219,27 +189,15 @@ static int new_engine(struct scan_engine **out, const struct config *cfg)
 	return 0;
 }
 
-/* The remote as it may be journaled: a URL loses its user information (it may hold a token). */
-static char *safe_remote(const char *remote)
-{
-	const char *scheme = strstr(remote, "://"), *at, *slash;
-
-	if (!scheme)
-		return xstrdup(remote);
-	at = strchr(scheme + 3, '@');
-	slash = strchr(scheme + 3, '/');
-	if (!at || (slash && slash < at))
-		return xstrdup(remote);
-	return xasprintf("%.*s%s", (int)(scheme + 3 - remote), remote, at + 1);
-}
-
 static void journal_verdict(struct cmd_ctx *ctx, const char *event, const char *remote,
 			    const struct push_plan *plan, const struct scan_report *r, const char *verdict)
 {
 	json_t *fields = json_object(), *refs = json_array(), *rules = json_array();
 
 	if (remote) {
-		char *safe = safe_remote(remote);
+		/* a URL loses its user information: it may hold a token */
+		char *safe = url_without_userinfo(remote);
+
 		json_object_set_new(fields, "remote", json_string(safe));
 		free(safe);
 	}
@@ -290,6 +248,36 @@ static int hook_pre_commit(struct hook_run *run, struct cmd_ctx *ctx)
 cleanup:
 	git_index_free(index);
 	scan_report_release(&r);
+	scan_engine_free(e);
+	return ret;
+}
+
+/*
+ * Scan what a push brings (its commits, and the trees or blobs of refs
+ * that are not commits) into `r`: 0 when clean, else the exit code after
+ * printing the findings or the error.
+ */
+static int scan_push(struct scan_report *r, struct cmd_ctx *ctx, const struct push_plan *plan, const char *where)
+{
+	struct scan_engine *e = NULL;
+	int ret = 0, rc, need_scan = 0;
+
+	for (size_t i = 0; i < plan->nr; i++)
+		need_scan |= plan->refs[i].not_commit;
+	if (!plan->ncommits && !need_scan)
+		return 0;
+	if ((ret = new_engine(&e, &ctx->cfg)) != 0)
+		goto cleanup;
+	if ((rc = hooks_scan_plan(r, e, ctx->repo, plan)) < 0) {
+		mp_error_print();
+		ret = mp_exit_code(rc);
+		goto cleanup;
+	}
+	if (r->nr) {
+		print_findings(r, plan, &ctx->cfg, where);
+		ret = MP_EXIT_POLICY;
+	}
+cleanup:
 	scan_engine_free(e);
 	return ret;
 }
@@ -348,11 +336,10 @@ static int hook_pre_push(struct hook_run *run, struct cmd_ctx *ctx)
 {
 	struct push_plan plan = PUSH_PLAN_INIT;
 	struct scan_report r = SCAN_REPORT_INIT;
-	struct scan_engine *e = NULL;
 	struct strlist shared = STRLIST_INIT;
 	const char *remote = run->nargs > 0 ? run->args[0] : "";
 	const char *verdict = "refused";
-	int ret = 0, rc, need_scan = 0;
+	int ret = 0, rc;
 
 	if ((rc = push_plan_parse_pre_push(&plan, run->in.buf ? run->in.buf : "", run->in.len)) < 0 ||
 	    (rc = push_plan_compute_pre_push(&plan, ctx->repo, remote)) < 0) {
@@ -360,22 +347,8 @@ static int hook_pre_push(struct hook_run *run, struct cmd_ctx *ctx)
 		ret = mp_exit_code(rc);
 		goto cleanup;
 	}
-	for (size_t i = 0; i < plan.nr; i++)
-		need_scan |= plan.refs[i].not_commit;
-	if (plan.ncommits || need_scan) {
-		if ((ret = new_engine(&e, &ctx->cfg)) != 0)
-			goto cleanup;
-		if ((rc = hooks_scan_plan(&r, e, ctx->repo, &plan)) < 0) {
-			mp_error_print();
-			ret = mp_exit_code(rc);
-			goto cleanup;
-		}
-		if (r.nr) {
-			print_findings(&r, &plan, &ctx->cfg, "pre-push");
-			ret = MP_EXIT_POLICY;
-			goto cleanup;
-		}
-	}
+	if ((ret = scan_push(&r, ctx, &plan, "pre-push")) != 0)
+		goto cleanup;
 	config_get_list(&shared, &ctx->cfg, "mesh", NULL, "shared");
 	if ((rc = push_plan_touches(&plan, ctx->repo, &shared)) < 0) {
 		mp_error_print();
@@ -390,9 +363,8 @@ static int hook_pre_push(struct hook_run *run, struct cmd_ctx *ctx)
 		verdict = "chained-hook-failed";
 		goto cleanup;
 	}
-	/* every check passed: the one place a push is announced (unless 'git meshpush push' did) */
-	if (!getenv("MESHPUSH_ANNOUNCED") &&
-	    (rc = push_announce(&ctx->cfg, ctx->repo, ctx->gitdir, remote, plan.refs, plan.nr)) < 0) {
+	/* every check passed: the one place a push is announced (push_announce() skips what 'git meshpush push' did) */
+	if ((rc = push_announce(&ctx->cfg, ctx->repo, ctx->gitdir, remote, plan.refs, plan.nr)) < 0) {
 		mp_error_print();
 		ret = mp_exit_code(rc);
 		verdict = "announce-failed";
@@ -404,7 +376,6 @@ cleanup:
 		journal_verdict(ctx, "pre-push", remote, &plan, &r, ret ? verdict : "ok");
 	strlist_release(&shared);
 	scan_report_release(&r);
-	scan_engine_free(e);
 	push_plan_release(&plan);
 	return ret;
 }
@@ -413,8 +384,7 @@ static int hook_pre_receive(struct hook_run *run, struct cmd_ctx *ctx)
 {
 	struct push_plan plan = PUSH_PLAN_INIT;
 	struct scan_report r = SCAN_REPORT_INIT;
-	struct scan_engine *e = NULL;
-	int ret = 0, rc, need_scan = 0;
+	int ret = 0, rc;
 
 	if ((rc = push_plan_parse_pre_receive(&plan, run->in.buf ? run->in.buf : "", run->in.len)) < 0 ||
 	    (rc = push_plan_compute_pre_receive(&plan, ctx->repo)) < 0) {
@@ -422,28 +392,13 @@ static int hook_pre_receive(struct hook_run *run, struct cmd_ctx *ctx)
 		ret = mp_exit_code(rc);
 		goto cleanup;
 	}
-	for (size_t i = 0; i < plan.nr; i++)
-		need_scan |= plan.refs[i].not_commit;
-	if (plan.ncommits || need_scan) {
-		if ((ret = new_engine(&e, &ctx->cfg)) != 0)
-			goto cleanup;
-		if ((rc = hooks_scan_plan(&r, e, ctx->repo, &plan)) < 0) {
-			mp_error_print();
-			ret = mp_exit_code(rc);
-			goto cleanup;
-		}
-		if (r.nr) {
-			print_findings(&r, &plan, &ctx->cfg, "pre-receive");
-			ret = MP_EXIT_POLICY;
-			goto cleanup;
-		}
-	}
+	if ((ret = scan_push(&r, ctx, &plan, "pre-receive")) != 0)
+		goto cleanup;
 	ret = run_chained(run);
 cleanup:
 	if (plan.nr)
 		journal_verdict(ctx, "pre-receive", NULL, &plan, &r, ret ? "refused" : "ok");
 	scan_report_release(&r);
-	scan_engine_free(e);
 	push_plan_release(&plan);
 	return ret;
 }

@@ -67,10 +67,10 @@ static int collect(json_t *entry, void *payload)
 int cmd_log(int argc, const char **argv, struct cmd_ctx *ctx)
 {
 	struct log_opts o = { 0, 0, NULL, json_array() };
-	static struct opt_spec opts[] = {
-		OPT_BOOL("json", 0, NULL, "print each event as a JSON line"),
-		OPT_INT("max-count", 'n', NULL, "N", "show only the last N events"),
-		OPT_STRING("event", 0, NULL, "EVENT", "show only events of this kind (install, announce, push, ...)"),
+	const struct opt_spec opts[] = {
+		OPT_BOOL("json", 0, &o.json, "print each event as a JSON line"),
+		OPT_INT("max-count", 'n', &o.max, "N", "show only the last N events"),
+		OPT_STRING("event", 0, &o.event, "EVENT", "show only events of this kind (install, announce, push, ...)"),
 		OPT_END()
 	};
 	const struct opt_usage usage = { "log", "[-n N] [--json] [--event EVENT]", "show the audit journal", opts };
@@ -78,9 +78,6 @@ int cmd_log(int argc, const char **argv, struct cmd_ctx *ctx)
 	json_t *e;
 	int ret;
 
-	opts[0].value = &o.json;
-	opts[1].value = &o.max;
-	opts[2].value = &o.event;
 	if ((ret = opt_parse(&usage, argc, argv)) != 0) {
 		json_decref(o.kept);
 		return ret == OPT_HELP_SHOWN ? 0 : MP_EXIT_USAGE;

@@ -2,7 +2,6 @@
 #include "cli/cmd.h"
 #include "cli/opt.h"
 #include "error.h"
-#include "journal/journal.h"
 #include "net/announce.h"
 
 #include <jansson.h>
@@ -138,25 +137,13 @@ int cmd_outbox(int argc, const char **argv, struct cmd_ctx *ctx)
 	} else if (!strcmp(sub, "flush") && args.nr <= 1) {
 		ret = flush(ctx, id, agent);
 	} else if (!strcmp(sub, "drop") && args.nr == 2) {
-		size_t n = outbox_remove(args.items[1], agent);
+		size_t n = outbox_remove(ctx->gitdir, args.items[1], agent, "dropped");
 
-		if (!n) {
+		if (!n)
 			ret = error_exit(MP_EXIT_POLICY, "nothing queued under '%s'%s%s: 'git meshpush outbox list' shows the ids",
 					 args.items[1], agent ? " for " : "", agent ? agent : "");
-		} else {
+		else
 			printf("dropped %zu queued deliver%s of %s\n", n, n == 1 ? "y" : "ies", args.items[1]);
-			if (ctx->gitdir) {
-				json_t *f = json_object();
-
-				json_object_set_new(f, "id", json_string(args.items[1]));
-				if (agent)
-					json_object_set_new(f, "agent", json_string(agent));
-				json_object_set_new(f, "outcome", json_string("dropped"));
-				json_object_set_new(f, "entries", json_integer((json_int_t)n));
-				journal_append(ctx->gitdir, "delivery", f);
-				json_decref(f);
-			}
-		}
 	} else {
 		ret = error_usage("usage: git meshpush outbox [list | flush | drop ID]");
 	}

@@ -28,7 +28,8 @@ static void show_progress(size_t done, size_t total, void *payload)
 	fflush(stderr);
 }
 
-static int read_stdin(struct strbuf *out)
+/* Read standard input, keeping at most `max` + 1 bytes (more is drained: too large anyway). */
+static int read_stdin(struct strbuf *out, size_t max)
 {
 	char buf[65536];
 
@@ -41,7 +42,8 @@ static int read_stdin(struct strbuf *out)
 			return mp_error_set(MP_EOS, "cannot read standard input: %s", strerror(errno));
 		if (n == 0)
 			return 0;
-		strbuf_add(out, buf, (size_t)n);
+		if (out->len <= max)
+			strbuf_add(out, buf, (size_t)n);
 	}
 }
 
@@ -115,7 +117,7 @@ int cmd_scan(int argc, const char **argv, struct cmd_ctx *ctx)
 	} else if (use_stdin) {
 		struct strbuf in = STRBUF_INIT;
 
-		err = read_stdin(&in);
+		err = read_stdin(&in, (size_t)config_get_int(&ctx->cfg, "scan", NULL, "max_size"));
 		if (!err)
 			err = scan_buffer(e, &r, "(stdin)", in.buf ? in.buf : "", in.len);
 		strbuf_release(&in);

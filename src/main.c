@@ -52,6 +52,15 @@ static void print_usage(FILE *fp)
 	fputs("\nrun 'git meshpush <command> --help' for a command's options, 'man git-meshpush' for all\n", fp);
 }
 
+/* Whether a command's arguments ask for its usage (-h or --help before "--"). */
+static int asks_for_help(int argc, const char **argv)
+{
+	for (int k = 1; k < argc && strcmp(argv[k], "--"); k++)
+		if (!strcmp(argv[k], "-h") || !strcmp(argv[k], "--help"))
+			return 1;
+	return 0;
+}
+
 static const struct cmd *find_command(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
@@ -74,19 +83,31 @@ int cmd_version(int argc, const char **argv, struct cmd_ctx *ctx)
 
 /*
  * Whether this run first delivers what waits in the outbox: every command
- * with a configuration but the outbox's own, config, and the hooks that
- * must stay instant or run on the central repository.
+ * with a configuration but the outbox's own, config, and the commit-time
+ * paths that must stay instant or run on the central repository (scan,
+ * which the pre-commit framework runs as its hook, and the pre-commit and
+ * pre-receive hooks).
  */
 static int wants_autoflush(const struct cmd *cmd, int argc, const char **argv)
 {
-	if (!(cmd->needs & NEED_CONFIG) || !strcmp(cmd->name, "outbox") || !strcmp(cmd->name, "config"))
+	static const char *const never[] = { "outbox", "config", "scan" };
+	int i;
+
+	if (!(cmd->needs & NEED_CONFIG))
 		return 0;
-	for (int i = 1; i < argc; i++)
+	for (size_t k = 0; k < ARRAY_SIZE(never); k++)
+		if (!strcmp(cmd->name, never[k]))
+			return 0;
+	for (i = 1; i < argc; i++)
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
 			return 0;
-	if (!strcmp(cmd->name, "hook"))
-		return argc > 1 && strcmp(argv[1], "pre-commit") && strcmp(argv[1], "pre-receive");
-	return 1;
+	if (strcmp(cmd->name, "hook"))
+		return 1;
+	/* the hook's name follows the options of 'hook' (--stub PATH, --stub=PATH) */
+	for (i = 1; i < argc && argv[i][0] == '-'; i++)
+		if (!strcmp(argv[i], "--stub"))
+			i++;
+	return i < argc && strcmp(argv[i], "pre-commit") && strcmp(argv[i], "pre-receive");
 }
 
 /* Load .meshpush.ini from the work tree, or from HEAD in a bare repository. */
@@ -233,6 +254,11 @@ int main(int argc, const char **argv)
 		goto cleanup;
 	}
 
+	if (asks_for_help(argc - i, argv + i)) {
+		/* a command's --help works anywhere, as git's -h does */
+		ret = cmd->fn(argc - i, argv + i, &ctx);
+		goto cleanup;
+	}
 	if (cmd->needs & LAZY_REPO) {
 		int fallback;
 

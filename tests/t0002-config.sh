@@ -76,6 +76,27 @@ test_expect_success 'a bad -c override is a usage error' '
 	test_grep "whole number" err
 '
 
+test_expect_success 'a -c override holding a secret is refused without echoing it' '
+	test_expect_code 2 git -C repo meshpush -c token.oracle=tok-cmdline-0123456789 config 2>err &&
+	test_grep "token.oracle" err &&
+	test_grep "env:NAME or file:PATH" err &&
+	test_grep -v "tok-cmdline" err &&
+	test_expect_code 2 git -C repo meshpush -c mesh.retries=tok-cmdline-0123456789 config 2>err &&
+	test_grep "whole number" err &&
+	test_expect_code 2 git -C repo meshpush -c tok-cmdline-0123456789 config 2>err &&
+	test_grep "expected section.key=value" err &&
+	test_grep -v "tok-cmdline" err
+'
+
+test_expect_success 'a token source continued on an indented line is refused without echoing it' '
+	printf "[token]\noracle = env:MESH_TOKEN_ORACLE\n  tok-continued-0123456789\n" \
+		>"$XDG_CONFIG_HOME/meshpush/config.ini" &&
+	test_expect_code 2 git -C repo meshpush config 2>err &&
+	test_grep "config.ini:3: " err &&
+	test_grep -v "tok-continued" err &&
+	rm "$XDG_CONFIG_HOME/meshpush/config.ini"
+'
+
 test_expect_success 'a bare repository reads .meshpush.ini from HEAD' '
 	git init -q src &&
 	printf "[mesh]\nproduction = trunk\n" >src/.meshpush.ini &&

@@ -34,6 +34,18 @@ test_expect_success 'scan.allow_paths in .meshpush.ini' '
 	test_grep "skipped: docs/examples: allowed by scan.allow_paths" err
 '
 
+test_expect_success 'allow_paths and fingerprints are the same from a subdirectory' '
+	(cd repo/docs && git meshpush scan examples >../../out &&
+	 cd ../src && test_expect_code 1 git meshpush scan --format json . >../../sub.json) &&
+	test ! -s out &&
+	python3 -c "
+import json
+f = json.load(open(\"sub.json\"))[\"findings\"]
+assert [x[\"path\"] for x in f] == [\"app.js\"], f
+assert f[0][\"fingerprint\"].startswith(\"github-pat:src/app.js:\"), f
+"
+'
+
 test_expect_success 'allow_paths applies to --staged and history too' '
 	(cd repo && git add . && git commit -q -m one &&
 	 test_expect_code 1 git meshpush scan --all --format json >../out.json) &&

@@ -91,7 +91,7 @@ test_expect_success 'git meshpush hook pre-commit can be run by hand' '
 run_framework_entry () {
 	id=$1
 	shift
-	python3 - "$SRC_DIR/.pre-commit-hooks.yaml" "$id" "$@" <<-\PY
+	$PY_YAML - "$SRC_DIR/.pre-commit-hooks.yaml" "$id" "$@" <<-\PY
 	import shlex, subprocess, sys, yaml
 	hooks = {h["id"]: h for h in yaml.safe_load(open(sys.argv[1]))}
 	h = hooks[sys.argv[2]]
@@ -101,7 +101,11 @@ run_framework_entry () {
 	PY
 }
 
-if python3 -c "import yaml" 2>/dev/null; then
+# Debian's python3-yaml (in make deps) is seen by /usr/bin/python3 even where
+# another python3 comes first in PATH.
+PY_YAML=python3
+python3 -c "import yaml" 2>/dev/null || PY_YAML=/usr/bin/python3
+if $PY_YAML -c "import yaml" 2>/dev/null; then
 	test_expect_success '.pre-commit-hooks.yaml: the commit entry scans the files it is given' '
 		(cd mesh && echo "k = $SECRET" >fw.txt && echo fine >fw-ok.txt &&
 		 test_expect_code 1 run_framework_entry meshpush-scan fw.txt fw-ok.txt >../out 2>&1 &&

@@ -70,6 +70,15 @@ test_expect_success 'auto_flush = false: a run leaves the outbox alone' '
 	test_grep -v delivered err
 '
 
+test_expect_success 'hook pre-commit and scan (the commit-time hot paths) leave the outbox alone' '
+	git -C repo meshpush hook pre-commit 2>err &&
+	test_grep -v delivered err &&
+	echo clean >repo/clean.txt &&
+	git -C repo meshpush scan clean.txt >/dev/null 2>err &&
+	test_grep -v delivered err &&
+	test "$(receiver_requests oracle)" = 0
+'
+
 test_expect_success 'flush delivers everything, each once, with its own id' '
 	git -C repo meshpush outbox list --json | python3 -c "import json,sys; [print(json.loads(l)[\"id\"]) for l in sys.stdin]" | sort >ids &&
 	git -C repo meshpush outbox flush >out &&

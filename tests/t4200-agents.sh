@@ -88,6 +88,21 @@ test_expect_success '--json and --no-probe' '
 	EOF
 '
 
+test_expect_success 'a webhook URL with credentials is shown without them' '
+	git init -q creds &&
+	mkdir -p creds-config/meshpush &&
+	printf "[agent \"oracle\"]\nwebhook = http://127.0.0.1:1/hooks/agent\n" >creds/.meshpush.ini &&
+	printf "[agent \"oracle\"]\nwebhook = http://mesh:tok-in-url-0123456789@127.0.0.1:1/hooks/agent\n" \
+		>creds-config/meshpush/config.ini &&
+	XDG_CONFIG_HOME=$PWD/creds-config git -C creds meshpush agents --no-probe >out &&
+	test_grep "webhook  http://127.0.0.1:1/hooks/agent" out &&
+	XDG_CONFIG_HOME=$PWD/creds-config git -C creds meshpush agents --no-probe --json >out &&
+	test_grep -v "tok-in-url" out &&
+	git -C creds meshpush -c agent.oracle.webhook=ftp://mesh:tok-in-url-0123456789@127.0.0.1/ \
+		agents --no-probe >out 2>&1 &&
+	test_grep -v "tok-in-url" out
+'
+
 test_expect_success 'no agents configured: say how to add one' '
 	git init -q empty &&
 	test_expect_code 2 git -C empty meshpush agents 2>err &&

@@ -215,6 +215,23 @@ test_expect_success 'a server without sftp gets the file over scp, with a backup
 	test_cmp expect "$TRASH"/remote2/notes.txt.meshpush-backup-*
 '
 
+test_expect_success 'two agents, two files: each agent gets both, each confirmed' '
+	before=$(rcount oracle) &&
+	printf "#!/bin/sh\necho one\n" >one.sh &&
+	printf "two\n" >two.txt &&
+	git -C mesh meshpush push "$TRASH/one.sh" "$TRASH/two.txt" --to oracle,legacy --method scp \
+		--purpose "two of them" >out 2>err &&
+	test_grep "^PUSH .*sent 4 files to 2 agents over ssh" out &&
+	test_grep "^VERIFY .*read back 4 files" out &&
+	test_cmp one.sh "$REMOTE/one.sh" &&
+	test_cmp two.txt "$REMOTE/two.txt" &&
+	test_cmp one.sh "$TRASH/remote2/one.sh" &&
+	test_cmp two.txt "$TRASH/remote2/two.txt" &&
+	test -x "$TRASH/remote2/one.sh" &&
+	# both agents use the same gateway here: 1 CODE PUSH and 4 CODE RECEIVED, each to both
+	test "$(rcount oracle)" = $((before + 2 * (1 + 4)))
+'
+
 test_expect_success 'a failure after the backup puts the remote back as it was' '
 	cp "$REMOTE/deploy.sh" before.sh &&
 	ls "$REMOTE" >listing.before &&

@@ -33,17 +33,11 @@ static int section_known(const char *section, int *has_sub)
 
 static int url_has_password(const char *v)
 {
-	const char *scheme = strstr(v, "://"), *at, *colon, *end;
+	const char *info;
+	size_t n = url_userinfo(&info, v);
+	const char *colon = n ? memchr(info, ':', n - 1) : NULL;
 
-	if (!scheme)
-		return 0;
-	scheme += 3;
-	end = scheme + strcspn(scheme, "/?# ");
-	at = memchr(scheme, '@', (size_t)(end - scheme));
-	if (!at)
-		return 0;
-	colon = memchr(scheme, ':', (size_t)(at - scheme));
-	return colon && colon + 1 < at;
+	return colon && colon + 1 < info + n - 1;
 }
 
 static int check_value(const struct config_key *k, const char *section, const char *key, const char *value)
@@ -89,6 +83,18 @@ static int check_value(const struct config_key *k, const char *section, const ch
 	}
 }
 
+/* What a value may not be in `layer`, then what its type allows: 0 or MP_ECONFIG. */
+static int check_layer_value(const struct config_key *k, const char *section, const char *key, const char *value,
+			     enum config_layer layer)
+{
+	if (layer == CONFIG_REPO && url_has_password(value))
+		return mp_error_set(MP_ECONFIG, "'%s.%s' holds a URL with a password: credentials must not be committed",
+				    section, key);
+	if (check_value(k, section, key, value) < 0)
+		return MP_ECONFIG;
+	return 0;
+}
+
 static void entry_push(struct config *cfg, const char *section, const char *sub, const char *key,
 		       const char *value, const char *origin, enum config_layer layer,
 		       const struct config_key *k)
@@ -125,10 +131,7 @@ static int set_checked(struct config *cfg, const char *section, const char *sub,
 		return mp_error_set(MP_ECONFIG,
 				    "'%s.%s' must not be in the committed file: put it in the user configuration (%s)",
 				    section, key, "~/.config/meshpush/config.ini");
-	if (layer == CONFIG_REPO && url_has_password(value))
-		return mp_error_set(MP_ECONFIG, "'%s.%s' holds a URL with a password: credentials must not be committed",
-				    section, key);
-	if (check_value(k, section, key, value) < 0)
+	if (check_layer_value(k, section, key, value, layer) < 0)
 		return MP_ECONFIG;
 	entry_push(cfg, section, sub, key, value, origin, layer, k);
 	return 0;
@@ -165,9 +168,20 @@ static int ini_handler(struct mp_ini *ini, const char *raw_section, const char *
 		struct config_entry *last = &cfg->entries[cfg->nr - 1];
 
 		if (!strcmp(last->key, name) && !strcmp(last->section, section)) {
-			char *joined = xasprintf("%s%s%s", last->value,
-						 last->schema && last->schema->type == CFG_REGEX ? "" : " ", value);
+			char *joined;
 
+			if (last->schema->type == CFG_SECRET) {
+				/* the continuation may be the secret itself: never echo it */
+				mp_error_set(MP_ECONFIG, "'%s.%s' must be one line: env:NAME or file:PATH", section, name);
+				ret = 0;
+				goto cleanup;
+			}
+			joined = xasprintf("%s%s%s", last->value, last->schema->type == CFG_REGEX ? "" : " ", value);
+			if (check_layer_value(last->schema, section, name, joined, last->layer) < 0) {
+				free(joined);
+				ret = 0;
+				goto cleanup;
+			}
 			free(last->value);
 			last->value = joined;
 			goto cleanup;
@@ -246,8 +260,12 @@ static int add_override(struct config *cfg, const char *spec)
 	int ret;
 
 	dot1 = strchr(spec, '.');
-	if (!eq || !dot1 || dot1 > eq)
-		return mp_error_set(MP_EUSAGE, "'-c %s': expected section.key=value or section.name.key=value", spec);
+	/* the value may be a secret given by mistake: messages name only what precedes '=' */
+	if (!eq)
+		return mp_error_set(MP_EUSAGE, "-c: expected section.key=value or section.name.key=value");
+	if (!dot1 || dot1 > eq)
+		return mp_error_set(MP_EUSAGE, "'-c %.*s=...': expected section.key=value or section.name.key=value",
+				    (int)(eq - spec), spec);
 	dot2 = dot1;
 	for (const char *p = dot1 + 1; p < eq; p++)
 		if (*p == '.')
@@ -260,7 +278,7 @@ static int add_override(struct config *cfg, const char *spec)
 	if (ret < 0) {
 		char *msg = xstrdup(mp_error_last());
 
-		mp_error_set(MP_EUSAGE, "-c %s: %s", spec, msg);
+		mp_error_set(MP_EUSAGE, "-c %.*s: %s", (int)(eq - spec), spec, msg);
 		free(msg);
 		ret = MP_EUSAGE;
 	}
@@ -432,10 +450,11 @@ int config_resolve_secret(char **out, const char *source, const char *what)
 					   what, path, (unsigned)geteuid(), path);
 			goto done;
 		}
-		close(fd);
-		fd = -1;
-		if ((ret = fs_read_file(&text, &len, path)) < 0)
+		/* read what was checked: opening the path again could find another file */
+		if ((ret = fs_read_fd(&text, &len, fd, path)) < 0) {
+			ret = MP_ECONFIG; /* the message says why */
 			goto done;
+		}
 		while (len && (text[len - 1] == '\n' || text[len - 1] == '\r' || text[len - 1] == ' '))
 			text[--len] = '\0';
 		if (!len) {

@@ -2,17 +2,14 @@
 
 #include "error.h"
 #include "util/fs.h"
+#include "util/proc.h"
 #include "util/util.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 const char *const hooks_client_names[] = {
@@ -326,66 +323,13 @@ cleanup:
 	return ret;
 }
 
-/*
- * Run argv with `in` on its stdin (our stdin when `in` is NULL), in our
- * process group (as git runs hooks: an interactive hook keeps the
- * terminal), and wait for it.
- */
-static int run_hook(int *out_status, const char *const *argv, const char *in, size_t in_len)
-{
-	int fds[2] = { -1, -1 }, status = 0, ret = 0;
-	pid_t pid;
-
-	if (in && pipe2(fds, O_CLOEXEC) < 0)
-		return mp_error_set(MP_EOS, "cannot run '%s': %s", argv[0], strerror(errno));
-	pid = fork();
-	if (pid < 0) {
-		ret = mp_error_set(MP_EOS, "cannot run '%s': %s", argv[0], strerror(errno));
-		goto cleanup;
-	}
-	if (pid == 0) {
-		if (in)
-			dup2(fds[0], 0);
-		/* a chained hook that calls 'git meshpush hook' itself must not chain again */
-		setenv(HOOKS_CHAINED_ENV, "1", 1);
-		signal(SIGPIPE, SIG_DFL);
-		execv(argv[0], (char *const *)argv);
-		fprintf(stderr, "error: cannot run '%s': %s\n", argv[0], strerror(errno));
-		_exit(126);
-	}
-	if (in) {
-		close(fds[0]);
-		fds[0] = -1;
-		for (size_t off = 0; off < in_len;) {
-			ssize_t w = write(fds[1], in + off, in_len - off);
-
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				break; /* it does not read its input: fine */
-			off += (size_t)w;
-		}
-		close(fds[1]);
-		fds[1] = -1;
-	}
-	while (waitpid(pid, &status, 0) < 0) {
-		if (errno != EINTR) {
-			ret = mp_error_set(MP_EOS, "cannot wait for '%s': %s", argv[0], strerror(errno));
-			goto cleanup;
-		}
-	}
-	*out_status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-cleanup:
-	if (fds[0] >= 0)
-		close(fds[0]);
-	if (fds[1] >= 0)
-		close(fds[1]);
-	return ret;
-}
-
 int hooks_run_chained(int *out_status, const char *stub_path, const char *const *args,
 		      const char *in, size_t in_len)
 {
+	/* a chained hook that calls 'git meshpush hook' itself must not chain again */
+	static const char *const env[] = { HOOKS_CHAINED_ENV "=1", NULL };
+	struct proc_opts opts = PROC_OPTS_INIT;
+	struct proc_result res = PROC_RESULT_INIT;
 	struct strlist argv = STRLIST_INIT;
 	char *chained = hooks_chained_path(stub_path);
 	const char **av = NULL;
@@ -398,8 +342,15 @@ int hooks_run_chained(int *out_status, const char *stub_path, const char *const 
 	for (const char *const *a = args; a && *a; a++)
 		strlist_push(&argv, *a);
 	av = strlist_argv(&argv);
-	ret = run_hook(out_status, av, in, in_len);
+	opts.env = env;
+	opts.in = in;
+	opts.in_len = in_len;
+	opts.inherit_stdin = !in;
+	opts.same_pgroup = 1;
+	if ((ret = proc_run(&res, av, &opts)) == 0)
+		*out_status = res.status;
 cleanup:
+	proc_result_release(&res);
 	free(av);
 	strlist_release(&argv);
 	free(chained);

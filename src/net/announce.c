@@ -64,35 +64,6 @@ int announce_kind_parse(enum announce_kind *out, const char *name)
 	return mp_error_set(MP_EUSAGE, "unknown kind '%s': use push, received, rollback or emergency", name);
 }
 
-/* Length of the valid UTF-8 sequence at `p` (at most `left` bytes), 0 when invalid. */
-static size_t utf8_seq(const unsigned char *p, size_t left)
-{
-	size_t n;
-	unsigned int cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if ((p[0] & 0xE0) == 0xC0)
-		n = 2, cp = p[0] & 0x1F;
-	else if ((p[0] & 0xF0) == 0xE0)
-		n = 3, cp = p[0] & 0x0F;
-	else if ((p[0] & 0xF8) == 0xF0)
-		n = 4, cp = p[0] & 0x07;
-	else
-		return 0;
-	if (n > left)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3F);
-	}
-	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return n;
-}
-
 /* Free text: kept as it is, invalid UTF-8 replaced by U+FFFD. */
 static void add_text(struct strbuf *sb, const char *s)
 {
@@ -113,60 +84,12 @@ static void add_text(struct strbuf *sb, const char *s)
 	}
 }
 
-/* A file name, quoted as git quotes paths when it holds a control character, '"', '\' or bad UTF-8. */
-static void add_name(struct strbuf *sb, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t left = strlen(s), n;
-	int quote = 0;
-
-	for (size_t i = 0; i < left; i += n) {
-		n = utf8_seq(p + i, left - i);
-		if (!n || p[i] < 0x20 || p[i] == 0x7F || p[i] == '"' || p[i] == '\\') {
-			quote = 1;
-			break;
-		}
-	}
-	if (!quote) {
-		strbuf_addstr(sb, s);
-		return;
-	}
-	strbuf_addch(sb, '"');
-	while (left) {
-		n = utf8_seq(p, left);
-		if (n > 1) {
-			strbuf_add(sb, p, n);
-		} else {
-			n = 1;
-			switch (*p) {
-			case '\a': strbuf_addstr(sb, "\\a"); break;
-			case '\b': strbuf_addstr(sb, "\\b"); break;
-			case '\t': strbuf_addstr(sb, "\\t"); break;
-			case '\n': strbuf_addstr(sb, "\\n"); break;
-			case '\v': strbuf_addstr(sb, "\\v"); break;
-			case '\f': strbuf_addstr(sb, "\\f"); break;
-			case '\r': strbuf_addstr(sb, "\\r"); break;
-			case '"': strbuf_addstr(sb, "\\\""); break;
-			case '\\': strbuf_addstr(sb, "\\\\"); break;
-			default:
-				if (*p < 0x20 || *p >= 0x7F)
-					strbuf_addf(sb, "\\%03o", *p);
-				else
-					strbuf_addch(sb, *p);
-			}
-		}
-		p += n;
-		left -= n;
-	}
-	strbuf_addch(sb, '"');
-}
-
 static void add_names(struct strbuf *sb, const struct strlist *l)
 {
 	for (size_t i = 0; i < l->nr; i++) {
 		if (i)
 			strbuf_addstr(sb, ", ");
-		add_name(sb, l->items[i]);
+		strbuf_add_quoted_path(sb, l->items[i], 1);
 	}
 }
 
@@ -437,21 +360,6 @@ cleanup:
 
 size_t announce_withdraw(const struct config *cfg, const char *gitdir, const struct announcement *a)
 {
-	size_t n;
-
 	(void)cfg;
-	if (!a->id)
-		return 0;
-	n = outbox_remove(a->id, NULL);
-	if (n && gitdir) {
-		json_t *f = json_object();
-
-		json_object_set_new(f, "id", json_string(a->id));
-		json_object_set_new(f, "kind", json_string(announce_kind_name(a->kind)));
-		json_object_set_new(f, "outcome", json_string("withdrawn"));
-		json_object_set_new(f, "entries", json_integer((json_int_t)n));
-		journal_append(gitdir, "delivery", f);
-		json_decref(f);
-	}
-	return n;
+	return a->id ? outbox_remove(gitdir, a->id, NULL, "withdrawn") : 0;
 }

@@ -100,9 +100,14 @@ int net_agent_url(char **out, const struct config *cfg, const char *agent)
 		return mp_error_set(MP_ECONFIG, "unknown agent '%s': add an [agent \"%s\"] section with its webhook",
 				    agent, agent);
 	if (url && *url) {
-		if (!starts_with(url, "http://") && !starts_with(url, "https://"))
-			return mp_error_set(MP_ECONFIG, "agent '%s': webhook '%s' must be an http:// or https:// URL",
-					    agent, url);
+		if (!starts_with(url, "http://") && !starts_with(url, "https://")) {
+			char *shown = url_without_userinfo(url);
+
+			mp_error_set(MP_ECONFIG, "agent '%s': webhook '%s' must be an http:// or https:// URL", agent,
+				     shown);
+			free(shown);
+			return MP_ECONFIG;
+		}
 		*out = xstrdup(url);
 		return 0;
 	}
@@ -246,12 +251,16 @@ long net_parse_retry_after(const char *value, time_t now)
 
 		while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
 			end++;
-		return *end ? -1 : v;
+		if (*end)
+			return -1;
+		return v > NET_RETRY_AFTER_CAP ? NET_RETRY_AFTER_CAP : v; /* also strtol's LONG_MAX on overflow */
 	}
 	t = curl_getdate(p, NULL);
 	if (t == (time_t)-1)
 		return -1;
-	return t > now ? (long)(t - now) : 0;
+	if (t <= now)
+		return 0;
+	return t - now > NET_RETRY_AFTER_CAP ? NET_RETRY_AFTER_CAP : (long)(t - now);
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *payload)

@@ -233,16 +233,32 @@ int outbox_has_entries(void)
 	return found;
 }
 
-size_t outbox_remove(const char *id, const char *agent)
+size_t outbox_remove(const char *gitdir, const char *id, const char *agent, const char *outcome)
 {
 	struct outbox_entry *v = NULL;
+	const char *kind = NULL;
 	size_t n = 0, removed = 0;
 
 	if (outbox_list(&v, &n, NULL) < 0)
 		return 0;
 	for (size_t i = 0; i < n; i++)
-		if (!strcmp(v[i].id, id) && (!agent || !strcmp(v[i].agent, agent)) && unlink(v[i].path) == 0)
+		if (!strcmp(v[i].id, id) && (!agent || !strcmp(v[i].agent, agent)) && unlink(v[i].path) == 0) {
 			removed++;
+			kind = kind ? kind : v[i].kind;
+		}
+	if (removed && gitdir) {
+		json_t *f = json_object();
+
+		json_object_set_new(f, "id", json_string(id));
+		if (kind)
+			json_object_set_new(f, "kind", json_string(kind));
+		if (agent)
+			json_object_set_new(f, "agent", json_string(agent));
+		json_object_set_new(f, "outcome", json_string(outcome));
+		json_object_set_new(f, "entries", json_integer((json_int_t)removed));
+		journal_append(gitdir, "delivery", f);
+		json_decref(f);
+	}
 	outbox_entries_free(v, n);
 	return removed;
 }

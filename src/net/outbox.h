@@ -61,8 +61,12 @@ int outbox_has_entries(void);
 /* Write `e` to its file (e->path, or the name made from id and agent), atomically. */
 int outbox_entry_write(struct outbox_entry *e);
 
-/* Remove `id`'s entries (all agents, or only `agent` when not NULL); returns how many. */
-size_t outbox_remove(const char *id, const char *agent);
+/*
+ * Remove `id`'s entries (all agents, or only `agent` when not NULL) and,
+ * when some were, journal it in `gitdir` (may be NULL) as a "delivery"
+ * with `outcome` ("dropped", "withdrawn"); returns how many.
+ */
+size_t outbox_remove(const char *gitdir, const char *id, const char *agent, const char *outcome);
 
 struct outbox_flush_opts {
 	const char *id;     /* only this announcement, or NULL */

@@ -37,7 +37,7 @@ int agent_probe_all(struct agent_probe **out, const struct config *cfg, const ch
 		struct agent_probe *p = &probes[i];
 		struct net_request *r = &reqs[i];
 
-		p->url = r->url ? xstrdup(r->url) : NULL;
+		p->url = r->url ? url_without_userinfo(r->url) : NULL;
 		p->answered = r->outcome == NET_DELIVERED;
 		p->status = r->http_status;
 		p->ms = r->ms;
@@ -70,5 +70,10 @@ void agent_probes_free(struct agent_probe *probes, size_t n)
 
 int agent_webhook_url(char **out, const struct config *cfg, const char *agent)
 {
-	return net_agent_url(out, cfg, agent);
+	char *url = NULL;
+	int ret = net_agent_url(&url, cfg, agent);
+
+	*out = url ? url_without_userinfo(url) : NULL;
+	free(url);
+	return ret;
 }

@@ -10,7 +10,7 @@
 
 struct agent_probe {
 	char *agent;
-	char *url;      /* the webhook URL, or NULL when none is configured */
+	char *url;      /* the webhook URL without user information, or NULL when none is configured */
 	int answered;   /* 1: an HTTP answer came back */
 	long status;    /* its status */
 	double ms;      /* time to the answer or the failure */
@@ -28,9 +28,10 @@ int agent_probe_all(struct agent_probe **out, const struct config *cfg, const ch
 void agent_probes_free(struct agent_probe *probes, size_t n);
 
 /*
- * The URL of `agent`'s gateway: [agent "x"] webhook, else
- * http://<host>:18789/hooks/agent.  0, or MP_ECONFIG (unknown agent,
- * neither webhook nor host, not http(s)).
+ * The URL of `agent`'s gateway, to show: [agent "x"] webhook, else
+ * http://<host>:18789/hooks/agent, without user information (it may hold
+ * a credential).  0, or MP_ECONFIG (unknown agent, neither webhook nor
+ * host, not http(s)).
  */
 int agent_webhook_url(char **out, const struct config *cfg, const char *agent);
 

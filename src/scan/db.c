@@ -202,7 +202,8 @@ static int compile_db(struct scan_engine *e)
 	}
 	e->hs_nr = p.nr;
 	e->hs_rule = xcalloc(p.nr + 1, sizeof(*e->hs_rule));
-	memcpy(e->hs_rule, p.rule, p.nr * sizeof(*p.rule));
+	if (p.nr)
+		memcpy(e->hs_rule, p.rule, p.nr * sizeof(*p.rule));
 cleanup:
 	patterns_release(&p);
 	return ret;

@@ -40,7 +40,8 @@ static void ignore_add(struct scan_engine *e, const char *fp)
 
 static void ignore_sort(struct scan_engine *e)
 {
-	qsort(e->ignore, e->ignore_nr, sizeof(*e->ignore), cmp_str);
+	if (e->ignore_nr > 1)
+		qsort(e->ignore, e->ignore_nr, sizeof(*e->ignore), cmp_str);
 }
 
 static int ignored(const struct scan_engine *e, const char *fp)
@@ -276,7 +277,7 @@ static int rule_applies(struct buf_state *st, uint32_t ri)
 	}
 	st->applies[ri] = 1;
 	if (r->path_re && !e->ignore_path_rules) {
-		const char *p = st->src->path ? st->src->path : "";
+		const char *p = st->src->rel ? st->src->rel : st->src->path ? st->src->path : "";
 
 		if (pcre2_match(r->path_re, (PCRE2_SPTR)p, strlen(p), 0, 0, st->c->md, st->c->mctx) < 0)
 			st->applies[ri] = -1;
@@ -501,7 +502,8 @@ int scan_ctx_scan(struct scan_ctx *c, struct scan_report *r, const struct scan_s
 	}
 
 	/* validate; one finding per secret: rules earlier in the file win overlaps */
-	qsort(st.cands, st.nc, sizeof(*st.cands), cmp_cand_rule);
+	if (st.nc > 1)
+		qsort(st.cands, st.nc, sizeof(*st.cands), cmp_cand_rule);
 	if (st.nc > 16)
 		taken = xcalloc(len / 8 + 1, 1); /* bytes already in an accepted secret */
 	for (size_t i = 0; i < st.nc; i++) {
@@ -522,7 +524,8 @@ int scan_ctx_scan(struct scan_ctx *c, struct scan_report *r, const struct scan_s
 		if (!overlap)
 			st.cands[nacc++] = *k;
 	}
-	qsort(st.cands, nacc, sizeof(*st.cands), cmp_cand_pos);
+	if (nacc > 1)
+		qsort(st.cands, nacc, sizeof(*st.cands), cmp_cand_pos);
 	for (size_t i = 0; i < nacc; i++) {
 		struct cand *k = &st.cands[i];
 		const struct scan_rule *rule = &e->rules[k->rule];
@@ -543,7 +546,7 @@ int scan_ctx_scan(struct scan_ctx *c, struct scan_report *r, const struct scan_s
 		else
 			fline++;
 		secret = secret_text(buf + k->s, k->e - k->s);
-		fp = scan_fingerprint(rule->id, src->path ? src->path : "", secret);
+		fp = scan_fingerprint(rule->id, src->rel ? src->rel : src->path ? src->path : "", secret);
 		if (ignored(e, fp)) {
 			r->allowed++;
 			free(secret);
@@ -576,7 +579,7 @@ int scan_is_binary(const void *buf, size_t len)
 
 int scan_buffer(struct scan_engine *e, struct scan_report *r, const char *path, const void *buf, size_t len)
 {
-	struct scan_source src = { path, NULL, NULL, 0 };
+	struct scan_source src = { path, NULL, NULL, NULL, 0 };
 
 	if (scan_path_allowed(e, path)) {
 		scan_report_skip(r, path, 0, "allowed by scan.allow_paths");
@@ -586,7 +589,7 @@ int scan_buffer(struct scan_engine *e, struct scan_report *r, const char *path, 
 		scan_report_skip(r, path, 0, "binary file");
 		return 0;
 	}
-	if (len > e->max_size) {
+	if (len > e->max_size || len > 0xffffffffu) {
 		scan_report_skip(r, path, 1, "larger than scan.max_size (%zu bytes)", e->max_size);
 		return 0;
 	}

@@ -385,7 +385,7 @@ static int scan_whole_blob(struct added *a, struct scan_report *r, const git_oid
 			   const char *commit)
 {
 	struct scan_engine *e = a->ctx->e;
-	struct scan_source src = { path, commit, NULL, 0 };
+	struct scan_source src = { path, NULL, commit, NULL, 0 };
 	struct blob b;
 	int ret;
 
@@ -470,7 +470,7 @@ static int scan_lines(struct added *a, struct scan_report *r, const char *data, 
 	const char *p = data, *end = data + len;
 	struct strbuf buf = STRBUF_INIT;
 	size_t *map = xmalloc((lines->nr + 1) * sizeof(*map)), nmap = 0, lineno = 1, k = 0;
-	struct scan_source src = { path, commit, map, 0 };
+	struct scan_source src = { path, NULL, commit, map, 0 };
 	int ret;
 
 	while (p < end && k < lines->nr) {
@@ -1000,45 +1000,91 @@ struct worker {
 
 #define BATCH 32
 
-static int walk_tree(struct history *h, git_repository *repo, struct oidset *trees, struct oidset *blobs,
-		     const git_tree *tree, const char *prefix, const git_oid *commit)
+static void strbuf_setlen_(struct strbuf *sb, size_t len)
 {
-	size_t n = git_tree_entrycount(tree);
-	int ret = 0;
-
-	for (size_t i = 0; i < n && !ret; i++) {
-		const git_tree_entry *te = git_tree_entry_byindex(tree, i);
-		const git_oid *id = git_tree_entry_id(te);
-		git_object_t type = git_tree_entry_type(te);
-		char *path;
-
-		if (type == GIT_OBJECT_BLOB) {
-			if (!oidset_put(blobs, id, 0, NULL))
-				continue;
-			path = *prefix ? xasprintf("%s/%s", prefix, git_tree_entry_name(te)) : xstrdup(git_tree_entry_name(te));
-			pthread_mutex_lock(&h->lock);
-			h->jobs = xgrow(h->jobs, sizeof(*h->jobs), h->nr + 1, &h->alloc);
-			h->jobs[h->nr] = (struct blob_job){ *id, *commit, path, h->nr };
-			h->nr++;
-			if (h->nr - h->next >= BATCH)
-				pthread_cond_signal(&h->more);
-			pthread_mutex_unlock(&h->lock);
-		} else if (type == GIT_OBJECT_TREE) {
-			git_tree *sub = NULL;
-
-			if (!oidset_put(trees, id, 0, NULL))
-				continue;
-			if ((ret = check_loose(repo, id)) < 0)
-				return ret;
-			if (git_tree_lookup(&sub, repo, id) < 0)
-				return mp_error_git("cannot read tree %s", git_oid_tostr_s(id));
-			path = *prefix ? xasprintf("%s/%s", prefix, git_tree_entry_name(te))
-				       : xstrdup(git_tree_entry_name(te));
-			ret = walk_tree(h, repo, trees, blobs, sub, path, commit);
-			free(path);
-			git_tree_free(sub);
-		}
+	if (sb->buf) {
+		sb->len = len;
+		sb->buf[len] = '\0';
 	}
+}
+
+/* A tree's raw bytes: the loose file read here (checked), else libgit2's pack. */
+static int tree_raw(struct blob *out, git_repository *repo, git_odb *odb, const git_oid *id)
+{
+	git_object_t type = GIT_OBJECT_INVALID;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = loose_read(repo, id, (size_t)-1, &type, &out->owned, &out->len);
+	if (rc == LOOSE_READ) {
+		out->data = out->owned;
+	} else if (rc == LOOSE_NONE && git_odb_read(&out->held, odb, id) == 0) {
+		type = git_odb_object_type(out->held);
+		out->data = (char *)git_odb_object_data(out->held);
+		out->len = git_odb_object_size(out->held);
+	} else {
+		blob_release(out);
+		return rc == LOOSE_DAMAGED ? mp_error_set(MP_EGIT, "object %s is damaged (run 'git fsck')", git_oid_tostr_s(id))
+					   : mp_error_git("cannot read tree %s", git_oid_tostr_s(id));
+	}
+	if (type != GIT_OBJECT_TREE) {
+		blob_release(out);
+		return mp_error_set(MP_EGIT, "object %s is not a tree", git_oid_tostr_s(id));
+	}
+	return 0;
+}
+
+/*
+ * Walk a tree's raw entries ("<mode> <name>\0<20-byte id>"), parsed here:
+ * libgit2's tree objects (an allocation per entry) were the walk's cost.
+ */
+static int walk_tree(struct history *h, git_repository *repo, git_odb *odb, struct oidset *trees,
+		     struct oidset *blobs, const git_oid *tree_id, struct strbuf *prefix, const git_oid *commit)
+{
+	struct blob raw;
+	const char *p, *end;
+	size_t plen = prefix->len;
+	int ret;
+
+	if ((ret = tree_raw(&raw, repo, odb, tree_id)) < 0)
+		return ret;
+	p = raw.data;
+	end = raw.data + raw.len;
+	while (p < end && !ret) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p)), *nul;
+		unsigned long mode;
+		git_oid id;
+
+		if (!sp || !(nul = memchr(sp, '\0', (size_t)(end - sp))) || (size_t)(end - nul) < 1 + GIT_OID_RAWSZ) {
+			ret = mp_error_set(MP_EGIT, "tree %s is damaged (run 'git fsck')", git_oid_tostr_s(tree_id));
+			break;
+		}
+		mode = strtoul(p, NULL, 8);
+		git_oid_fromraw(&id, (const unsigned char *)nul + 1);
+		strbuf_setlen_(prefix, plen);
+		if (plen)
+			strbuf_addch(prefix, '/');
+		strbuf_add(prefix, sp + 1, (size_t)(nul - sp - 1));
+		if ((mode & 0170000) == 040000) {
+			if (oidset_put(trees, &id, 0, NULL))
+				ret = walk_tree(h, repo, odb, trees, blobs, &id, prefix, commit);
+		} else if ((mode & 0170000) == 0100000 || (mode & 0170000) == 0120000) {
+			if (oidset_put(blobs, &id, 0, NULL)) {
+				char *path = xstrndup(prefix->buf, prefix->len);
+
+				pthread_mutex_lock(&h->lock);
+				h->jobs = xgrow(h->jobs, sizeof(*h->jobs), h->nr + 1, &h->alloc);
+				h->jobs[h->nr] = (struct blob_job){ id, *commit, path, h->nr };
+				h->nr++;
+				if (h->nr - h->next >= BATCH)
+					pthread_cond_signal(&h->more);
+				pthread_mutex_unlock(&h->lock);
+			}
+		} /* 0160000: a submodule's commit, not ours */
+		p = nul + 1 + GIT_OID_RAWSZ;
+	}
+	strbuf_setlen_(prefix, plen);
+	blob_release(&raw);
 	return ret;
 }
 
@@ -1051,8 +1097,14 @@ static int collect_blobs(struct history *h, git_repository *repo)
 	git_oid *tips = NULL;
 	size_t ntips = 0, atips = 0;
 	git_object *head = NULL;
+	struct strbuf prefix = STRBUF_INIT;
+	git_odb *odb = NULL;
 	int ret = 0;
 
+	if (git_repository_odb(&odb, repo) < 0) {
+		ret = mp_error_git("cannot open the object database");
+		goto cleanup;
+	}
 	if (git_reference_iterator_new(&it, repo) < 0) {
 		ret = mp_error_git("cannot list the references");
 		goto cleanup;
@@ -1079,22 +1131,20 @@ static int collect_blobs(struct history *h, git_repository *repo)
 		goto cleanup;
 	for (size_t i = 0; i < list.nr && !ret; i++) {
 		git_commit *c = NULL;
-		git_tree *tree = NULL;
 
-		if (git_commit_lookup(&c, repo, &list.ids[i]) < 0 || (ret = check_loose(repo, git_commit_tree_id(c))) < 0 ||
-		    git_commit_tree(&tree, c) < 0) {
-			if (!ret)
-				ret = mp_error_git("cannot read commit %s", git_oid_tostr_s(&list.ids[i]));
-			git_commit_free(c);
+		if (git_commit_lookup(&c, repo, &list.ids[i]) < 0) {
+			ret = mp_error_git("cannot read commit %s", git_oid_tostr_s(&list.ids[i]));
 			break;
 		}
-		if (oidset_put(&trees, git_tree_id(tree), 0, NULL))
-			ret = walk_tree(h, repo, &trees, &blobs, tree, "", &list.ids[i]);
+		strbuf_reset(&prefix);
+		if (oidset_put(&trees, git_commit_tree_id(c), 0, NULL))
+			ret = walk_tree(h, repo, odb, &trees, &blobs, git_commit_tree_id(c), &prefix, &list.ids[i]);
 		h->ncommits++;
-		git_tree_free(tree);
 		git_commit_free(c);
 	}
 cleanup:
+	strbuf_release(&prefix);
+	git_odb_free(odb);
 	git_object_free(head);
 	git_reference_iterator_free(it);
 	free(tips);
@@ -1138,7 +1188,7 @@ static void *worker_main(void *arg)
 			struct blob_job *job = &batch[j];
 			size_t size = 0, before = w->r.nr;
 			char commit[GIT_OID_HEXSZ + 1];
-			struct scan_source src = { job->path, commit, NULL, 0 };
+			struct scan_source src = { job->path, NULL, commit, NULL, 0 };
 			struct blob b;
 
 			git_oid_tostr(commit, sizeof(commit), &job->commit);

@@ -81,6 +81,7 @@ struct scan_ctx {
 /* Per-buffer options: diff buffers map their lines to the file's lines. */
 struct scan_source {
 	const char *path;      /* reported */
+	const char *rel;       /* relative to the work tree, for fingerprints and path rules (NULL: path) */
 	const char *commit;    /* hex, or NULL */
 	const size_t *linemap; /* buffer line (0-based) -> file line (1-based), or NULL */
 	size_t linemap_nr;

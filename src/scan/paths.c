@@ -47,26 +47,36 @@ static size_t count_lines(const char *buf, size_t len)
 	return n;
 }
 
-static int scan_file(struct scan_engine *e, struct scan_report *r, const char *path, const struct stat *st)
+/* The work tree's path of `path` (as given, relative to the current directory). Caller frees. */
+static char *tree_path(const char *prefix, const char *path)
 {
-	struct scan_source src = { path, NULL, NULL, 0 };
+	if (!prefix || path[0] == '/' || starts_with(path, "../") || !strcmp(path, ".."))
+		return xstrdup(path);
+	return xasprintf("%s%s", prefix, path);
+}
+
+static int scan_file(struct scan_engine *e, struct scan_report *r, const char *path, const struct stat *st,
+		     const char *prefix)
+{
+	char *rel = tree_path(prefix, path);
+	struct scan_source src = { path, rel, NULL, NULL, 0 };
 	size_t size = (size_t)st->st_size, cap = size < CHUNK ? size : CHUNK + OVERLAP, lines = 0;
 	char *buf = NULL;
 	off_t off = 0;
 	int fd, ret = 0;
 
-	if (scan_path_allowed(e, path)) {
+	if (scan_path_allowed(e, rel)) {
 		scan_report_skip(r, path, 0, "allowed by scan.allow_paths");
-		return 0;
+		goto out;
 	}
 	if (size > e->max_size) {
 		scan_report_skip(r, path, 1, "larger than scan.max_size (%zu bytes)", e->max_size);
-		return 0;
+		goto out;
 	}
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		scan_report_skip(r, path, 1, "cannot read (%s)", strerror(errno));
-		return 0;
+		goto out;
 	}
 	buf = xmalloc(cap + 1);
 	for (;;) {
@@ -96,6 +106,8 @@ static int scan_file(struct scan_engine *e, struct scan_report *r, const char *p
 cleanup:
 	free(buf);
 	close(fd);
+out:
+	free(rel);
 	return ret;
 }
 
@@ -105,16 +117,17 @@ static int cmp_names(const void *a, const void *b)
 }
 
 /* A directory is skipped whole when a glob allows it: "dir/" and two stars allow "dir/". */
-static int dir_allowed(const struct scan_engine *e, const char *dir)
+static int dir_allowed(const struct scan_engine *e, const char *dir, const char *prefix)
 {
-	char *slash = xasprintf("%s/", dir);
-	int ret = scan_path_allowed(e, dir) || scan_path_allowed(e, slash);
+	char *rel = tree_path(prefix, dir), *slash = xasprintf("%s/", rel);
+	int ret = scan_path_allowed(e, rel) || scan_path_allowed(e, slash);
 
 	free(slash);
+	free(rel);
 	return ret;
 }
 
-static int scan_dir(struct scan_engine *e, struct scan_report *r, const char *dir)
+static int scan_dir(struct scan_engine *e, struct scan_report *r, const char *dir, const char *prefix)
 {
 	struct strlist names = STRLIST_INIT;
 	struct dirent *de;
@@ -129,15 +142,16 @@ static int scan_dir(struct scan_engine *e, struct scan_report *r, const char *di
 		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && strcmp(de->d_name, ".git"))
 			strlist_push(&names, de->d_name);
 	closedir(d);
-	qsort(names.items, names.nr, sizeof(*names.items), cmp_names);
+	if (names.nr > 1)
+		qsort(names.items, names.nr, sizeof(*names.items), cmp_names);
 	for (size_t i = 0; i < names.nr && !ret; i++) {
 		char *path = !strcmp(dir, ".") ? xstrdup(names.items[i]) : fs_join(dir, names.items[i]);
 		struct stat st;
 
 		if (lstat(path, &st) < 0)
 			scan_report_skip(r, path, 1, "cannot read (%s)", strerror(errno));
-		else if (S_ISDIR(st.st_mode) && !dir_allowed(e, path))
-			ret = scan_dir(e, r, path);
+		else if (S_ISDIR(st.st_mode) && !dir_allowed(e, path, prefix))
+			ret = scan_dir(e, r, path, prefix);
 		else if (S_ISDIR(st.st_mode))
 			scan_report_skip(r, path, 0, "allowed by scan.allow_paths");
 		else if (S_ISLNK(st.st_mode))
@@ -145,15 +159,33 @@ static int scan_dir(struct scan_engine *e, struct scan_report *r, const char *di
 		else if (!S_ISREG(st.st_mode))
 			scan_report_skip(r, path, 0, "not a regular file");
 		else
-			ret = scan_file(e, r, path, &st);
+			ret = scan_file(e, r, path, &st, prefix);
 		free(path);
 	}
 	strlist_release(&names);
 	return ret;
 }
 
+/*
+ * When the current directory is inside the work tree, "sub/dir/": what to
+ * put before a relative path to make it the work tree's path (allow_paths,
+ * path rules and fingerprints are the same from any directory).
+ */
+static char *cwd_prefix(const struct scan_engine *e)
+{
+	char *cwd = getcwd(NULL, 0), *root = e->root ? realpath(e->root, NULL) : NULL, *ret = NULL;
+	size_t n = root ? strlen(root) : 0;
+
+	if (cwd && root && !strncmp(cwd, root, n) && cwd[n] == '/')
+		ret = xasprintf("%s/", cwd + n + 1);
+	free(cwd);
+	free(root);
+	return ret;
+}
+
 int scan_paths(struct scan_engine *e, struct scan_report *r, const struct strlist *paths)
 {
+	char *prefix = cwd_prefix(e);
 	int ret = 0;
 
 	for (size_t i = 0; i < paths->nr && !ret; i++) {
@@ -171,13 +203,14 @@ int scan_paths(struct scan_engine *e, struct scan_report *r, const struct strlis
 		if (stat(path, &st) < 0) {
 			ret = mp_error_set(errno == ENOENT ? MP_EUSAGE : MP_EOS, "cannot scan '%s': %s", path, strerror(errno));
 		} else if (S_ISDIR(st.st_mode)) {
-			ret = scan_dir(e, r, path);
+			ret = scan_dir(e, r, path, prefix);
 		} else if (!S_ISREG(st.st_mode)) {
 			scan_report_skip(r, path, 0, "not a regular file");
 		} else {
-			ret = scan_file(e, r, path, &st);
+			ret = scan_file(e, r, path, &st, prefix);
 		}
 		free(path);
 	}
+	free(prefix);
 	return ret;
 }

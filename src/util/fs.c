@@ -12,12 +12,35 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-int fs_read_file(char **out, size_t *out_len, const char *path)
+int fs_read_fd(char **out, size_t *out_len, int fd, const char *name)
 {
 	struct strbuf sb = STRBUF_INIT;
 	char chunk[65536];
 	ssize_t n;
-	int fd;
+
+	*out = NULL;
+	if (out_len)
+		*out_len = 0;
+	strbuf_grow(&sb, 0);
+	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			strbuf_release(&sb);
+			return mp_error_set(MP_EOS, "cannot read '%s': %s", name, strerror(e));
+		}
+		strbuf_add(&sb, chunk, (size_t)n);
+	}
+	if (out_len)
+		*out_len = sb.len;
+	*out = strbuf_detach(&sb);
+	return 0;
+}
+
+int fs_read_file(char **out, size_t *out_len, const char *path)
+{
+	int fd, ret;
 
 	*out = NULL;
 	if (out_len)
@@ -28,23 +51,9 @@ int fs_read_file(char **out, size_t *out_len, const char *path)
 			return mp_error_set(MP_ENOTFOUND, "'%s' does not exist", path);
 		return mp_error_set(MP_EOS, "cannot open '%s': %s", path, strerror(errno));
 	}
-	strbuf_grow(&sb, 0);
-	while ((n = read(fd, chunk, sizeof(chunk))) != 0) {
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			int e = errno;
-			close(fd);
-			strbuf_release(&sb);
-			return mp_error_set(MP_EOS, "cannot read '%s': %s", path, strerror(e));
-		}
-		strbuf_add(&sb, chunk, (size_t)n);
-	}
+	ret = fs_read_fd(out, out_len, fd, path);
 	close(fd);
-	if (out_len)
-		*out_len = sb.len;
-	*out = strbuf_detach(&sb);
-	return 0;
+	return ret;
 }
 
 int fs_mkdir_p(const char *path, mode_t mode)

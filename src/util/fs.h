@@ -15,6 +15,9 @@
  */
 int fs_read_file(char **out, size_t *out_len, const char *path);
 
+/* Like fs_read_file(), from the open descriptor `fd` (left open), `name` in messages. */
+int fs_read_fd(char **out, size_t *out_len, int fd, const char *name);
+
 /* Create `path` and its missing parents with `mode`.  Returns 0 or MP_EOS. */
 int fs_mkdir_p(const char *path, mode_t mode);
 

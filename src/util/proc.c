@@ -14,7 +14,8 @@
 
 static void child(const char *const *argv, const struct proc_opts *o, int in_fd, int out_fd, int err_pipe)
 {
-	setpgid(0, 0);
+	if (!o->same_pgroup)
+		setpgid(0, 0);
 	if (in_fd >= 0)
 		dup2(in_fd, 0);
 	if (out_fd >= 0) {
@@ -66,7 +67,8 @@ int proc_run(struct proc_result *out, const char *const *argv, const struct proc
 	}
 	if (pid == 0)
 		child(argv, o, o->in ? in_pipe[0] : devnull, o->capture ? out_pipe[1] : -1, err_pipe[1]);
-	setpgid(pid, pid);
+	if (!o->same_pgroup)
+		setpgid(pid, pid);
 	close(err_pipe[1]);
 	err_pipe[1] = -1;
 	if (in_pipe[0] >= 0) {
@@ -96,7 +98,7 @@ int proc_run(struct proc_result *out, const char *const *argv, const struct proc
 
 			if (left <= 0) {
 				out->timed_out = 1;
-				kill(-pid, SIGKILL);
+				kill(o->same_pgroup ? pid : -pid, SIGKILL);
 				break;
 			}
 			timeout = (int)left + 1;
@@ -144,7 +146,7 @@ int proc_run(struct proc_result *out, const char *const *argv, const struct proc
 		while (waitpid(pid, &status, WNOHANG) == 0) {
 			if (now_ms() - start > o->timeout_ms) {
 				out->timed_out = 1;
-				kill(-pid, SIGKILL);
+				kill(o->same_pgroup ? pid : -pid, SIGKILL);
 				break;
 			}
 			usleep(1000);

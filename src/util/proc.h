@@ -17,8 +17,11 @@ struct proc_opts {
 	int capture;              /* collect stdout and stderr (merged) into `out` */
 	int stdout_to_stderr;     /* when not capturing: its stdout goes to our stderr */
 	int timeout_ms;           /* kill its process group after this long, 0: no limit */
+	int same_pgroup;          /* stay in our process group, as git runs hooks (an
+				     interactive hook keeps the terminal); a timeout kills
+				     only the child */
 };
-#define PROC_OPTS_INIT { NULL, NULL, NULL, 0, 0, 0, 0, 0 }
+#define PROC_OPTS_INIT { NULL, NULL, NULL, 0, 0, 0, 0, 0, 0 }
 
 struct proc_result {
 	int status;        /* exit code, 128+signal when killed by a signal, -1 not run */

@@ -228,6 +228,78 @@ void strlist_release(struct strlist *l)
 	l->nr = l->alloc = 0;
 }
 
+size_t utf8_seq(const unsigned char *p, size_t left)
+{
+	size_t n;
+	unsigned int cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if ((p[0] & 0xE0) == 0xC0)
+		n = 2, cp = p[0] & 0x1F;
+	else if ((p[0] & 0xF0) == 0xE0)
+		n = 3, cp = p[0] & 0x0F;
+	else if ((p[0] & 0xF8) == 0xF0)
+		n = 4, cp = p[0] & 0x07;
+	else
+		return 0;
+	if (n > left)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3F);
+	}
+	if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10FFFF ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return n;
+}
+
+static int needs_quote(const unsigned char *p, size_t left, size_t *n, int keep_utf8)
+{
+	*n = keep_utf8 ? utf8_seq(p, left) : 1;
+	if (!*n) {
+		*n = 1;
+		return 1;
+	}
+	return *n == 1 && (*p < 0x20 || *p >= 0x7f || *p == '"' || *p == '\\');
+}
+
+void strbuf_add_quoted_path(struct strbuf *sb, const char *path, int keep_utf8)
+{
+	const unsigned char *p = (const unsigned char *)path;
+	size_t left = strlen(path), n;
+	int quote = 0;
+
+	for (size_t i = 0; i < left && !quote; i += n)
+		quote = needs_quote(p + i, left - i, &n, keep_utf8);
+	if (!quote) {
+		strbuf_addstr(sb, path);
+		return;
+	}
+	strbuf_addch(sb, '"');
+	for (; left; p += n, left -= n) {
+		if (!needs_quote(p, left, &n, keep_utf8)) {
+			strbuf_add(sb, p, n);
+			continue;
+		}
+		switch (*p) {
+		case '\a': strbuf_addstr(sb, "\\a"); break;
+		case '\b': strbuf_addstr(sb, "\\b"); break;
+		case '\t': strbuf_addstr(sb, "\\t"); break;
+		case '\n': strbuf_addstr(sb, "\\n"); break;
+		case '\v': strbuf_addstr(sb, "\\v"); break;
+		case '\f': strbuf_addstr(sb, "\\f"); break;
+		case '\r': strbuf_addstr(sb, "\\r"); break;
+		case '"': strbuf_addstr(sb, "\\\""); break;
+		case '\\': strbuf_addstr(sb, "\\\\"); break;
+		default: strbuf_addf(sb, "\\%03o", *p);
+		}
+	}
+	strbuf_addch(sb, '"');
+}
+
 int starts_with(const char *s, const char *prefix)
 {
 	return !strncmp(s, prefix, strlen(prefix));
@@ -238,6 +310,31 @@ int ends_with(const char *s, const char *suffix)
 	size_t n = strlen(s), m = strlen(suffix);
 
 	return n >= m && !strcmp(s + n - m, suffix);
+}
+
+size_t url_userinfo(const char **start, const char *url)
+{
+	const char *scheme = strstr(url, "://"), *host, *at;
+
+	*start = NULL;
+	if (!scheme)
+		return 0;
+	host = scheme + 3;
+	at = memchr(host, '@', strcspn(host, "/?# \t"));
+	if (!at)
+		return 0;
+	*start = host;
+	return (size_t)(at + 1 - host);
+}
+
+char *url_without_userinfo(const char *url)
+{
+	const char *start;
+	size_t n = url_userinfo(&start, url);
+
+	if (!n)
+		return xstrdup(url);
+	return xasprintf("%.*s%s", (int)(start - url), url, start + n);
 }
 
 double now_ms(void)

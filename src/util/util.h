@@ -60,9 +60,30 @@ void strlist_sort(struct strlist *l);
 const char **strlist_argv(const struct strlist *l);
 void strlist_release(struct strlist *l);
 
+/* Length of the valid UTF-8 sequence at `p` (at most `left` bytes, left > 0), 0 when invalid. */
+size_t utf8_seq(const unsigned char *p, size_t left);
+
+/*
+ * Append `path` as git shows paths: as it is, or in double quotes with C
+ * escapes (\n, \t, \", \\, \ooo...) when it holds a control character,
+ * '"', '\' or a byte above 0x7e.  With `keep_utf8`, valid UTF-8 is not a
+ * reason to quote and is kept as it is (git's core.quotePath=false);
+ * without, every non-ASCII byte is an octal escape (git's default).
+ */
+void strbuf_add_quoted_path(struct strbuf *sb, const char *path, int keep_utf8);
+
 /* String helpers. */
 int starts_with(const char *s, const char *prefix);
 int ends_with(const char *s, const char *suffix);
+/*
+ * The user information of a URL ("scheme://USERINFO@host/..."): its
+ * start in `*start` and its length with the '@'; 0 when there is none
+ * (no "://", or no '@' before the first '/', '?', '#' or blank).
+ */
+size_t url_userinfo(const char **start, const char *url);
+/* `url` without its user information (it may hold a credential), for messages and logs.  Caller frees. */
+char *url_without_userinfo(const char *url);
+
 /* Milliseconds of a monotonic clock. */
 double now_ms(void);
 

@@ -198,6 +198,9 @@ static void net_parse_retry_after__seconds_and_dates(void)
 	is_int(net_parse_retry_after("Tue, 14 Nov 2023 22:00:00 GMT", now), 0, "a past date");
 	is_int(net_parse_retry_after("soon", now), -1, "nonsense");
 	is_int(net_parse_retry_after("12abc", now), -1, "trailing junk");
+	/* a gateway controls the value: no overflow of now + value later */
+	is_int(net_parse_retry_after("99999999999999999999", now), NET_RETRY_AFTER_CAP, "a huge number is capped");
+	is_int(net_parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now), NET_RETRY_AFTER_CAP, "a far date is capped");
 }
 
 static void net_sign__hmac_sha256_of_timestamp_dot_body(void)
@@ -235,6 +238,25 @@ static void announce_recipients__defaults_and_unknowns(void)
 	config_release(&cfg);
 }
 
+static void url_without_userinfo__strips_credentials_only(void)
+{
+	static const char *const cases[][2] = {
+		{ "http://mesh:tok@127.0.0.1:1/hooks/agent", "http://127.0.0.1:1/hooks/agent" },
+		{ "https://ghp_token@github.com/o/r.git", "https://github.com/o/r.git" },
+		{ "http://127.0.0.1/a@b", "http://127.0.0.1/a@b" },
+		{ "http://127.0.0.1?q=a@b", "http://127.0.0.1?q=a@b" },
+		{ "origin", "origin" },
+		{ "root@127.0.0.1:repo.git", "root@127.0.0.1:repo.git" },
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+		char *got = url_without_userinfo(cases[i][0]);
+
+		is_str(got, cases[i][1], cases[i][0]);
+		free(got);
+	}
+}
+
 int main(void)
 {
 	RUN(announcement_message__push_form);
@@ -249,5 +271,6 @@ int main(void)
 	RUN(net_parse_retry_after__seconds_and_dates);
 	RUN(net_sign__hmac_sha256_of_timestamp_dot_body);
 	RUN(announce_recipients__defaults_and_unknowns);
+	RUN(url_without_userinfo__strips_credentials_only);
 	return unit_done();
 }

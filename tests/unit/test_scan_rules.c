@@ -24,7 +24,7 @@ static size_t count_rule(const struct scan_report *r, const char *rule)
 
 static int scan_text(struct scan_report *r, const char *text)
 {
-	struct scan_source src = { "example.txt", NULL, NULL, 0 };
+	struct scan_source src = { "example.txt", NULL, NULL, NULL, 0 };
 
 	return scan_ctx_scan(engine->ctx, r, &src, text, strlen(text), 0, strlen(text));
 }
