@@ -52,6 +52,15 @@ static void print_usage(FILE *fp)
 	fputs("\nrun 'git meshpush <command> --help' for a command's options, 'man git-meshpush' for all\n", fp);
 }
 
+/* Whether a command's arguments ask for its usage (-h or --help before "--"). */
+static int asks_for_help(int argc, const char **argv)
+{
+	for (int k = 1; k < argc && strcmp(argv[k], "--"); k++)
+		if (!strcmp(argv[k], "-h") || !strcmp(argv[k], "--help"))
+			return 1;
+	return 0;
+}
+
 static const struct cmd *find_command(const char *name)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
@@ -245,6 +254,11 @@ int main(int argc, const char **argv)
 		goto cleanup;
 	}
 
+	if (asks_for_help(argc - i, argv + i)) {
+		/* a command's --help works anywhere, as git's -h does */
+		ret = cmd->fn(argc - i, argv + i, &ctx);
+		goto cleanup;
+	}
 	if (cmd->needs & LAZY_REPO) {
 		int fallback;
 

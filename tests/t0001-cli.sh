@@ -48,6 +48,12 @@ test_expect_success '--help lists every command; a command --help shows its opti
 	test_grep "max-count N" out
 '
 
+test_expect_success 'every command shows its --help outside a repository too' '
+	mkdir -p outside &&
+	(cd outside && GIT_CEILING_DIRECTORIES="$TRASH" git-meshpush install --help >../out) &&
+	test_grep "^usage: git meshpush install" out
+'
+
 test_expect_success 'a command that needs a repository says so outside one' '
 	mkdir -p norepo &&
 	(cd norepo && GIT_CEILING_DIRECTORIES="$TRASH" test_expect_code 128 git-meshpush log 2>../err) &&
@@ -62,6 +68,22 @@ test_expect_success 'the man page documents every command and exit code' '
 	sed -n "/^EXIT STATUS/,/^[A-Z]/p" man.txt >exit.txt &&
 	for code in 0 1 2 3 128; do
 		grep -qE "^ +$code( |\$)" exit.txt || { echo "man page lacks exit code $code"; return 1; }
+	done
+'
+
+test_expect_success 'the man page documents every option of every command and every configuration key' '
+	man -l "$SRC_DIR/git-meshpush.1" >man.txt 2>/dev/null &&
+	for c in init hooks hook scan push announce outbox install rollback status log agents config version; do
+		git-meshpush $c --help >help.txt || return 1
+		for o in $(grep -oE -- "--[a-z][a-z-]*" help.txt | sort -u); do
+			grep -q -e "$o" man.txt || grep -q -e "--no-${o#--}" man.txt ||
+				{ echo "man page lacks $c $o"; return 1; }
+		done
+	done &&
+	git-meshpush config --keys >keys.txt &&
+	test -s keys.txt &&
+	for k in $(grep -v "^ " keys.txt | sed "s/ .*//"); do
+		grep -q -e "$k" man.txt || { echo "man page lacks key $k"; return 1; }
 	done
 '
 

@@ -110,6 +110,31 @@ for m in $MODES; do
 	"
 done
 
+test_expect_success 'a gateway asking to wait for ever (Retry-After: 10^20): capped, queued, no overflow' '
+	start_receiver patient --script "429,429,429,429" --retry-after 99999999999999999999 &&
+	cd repo &&
+	test_expect_code 3 git meshpush -c mesh.auto_flush=false -c "agent.patient.webhook=$patient_URL" \
+		-c token.patient=env:GW_TOKEN announce --to patient --purpose "patience" tool.js >out 2>err &&
+	cat err &&
+	test_grep "patient" err &&
+	git meshpush -c mesh.auto_flush=false outbox list --json >list &&
+	python3 -c "
+import json, sys, time
+for path in sys.argv[1:]:
+    e = json.load(open(path))
+    nb = e[\"not_before\"]
+    assert time.time() < nb <= time.time() + 8 * 24 * 3600, nb
+    print(\"ok\", nb)
+" "$XDG_STATE_HOME"/meshpush/outbox/*.patient.json >checked &&
+	test_grep "^ok" checked &&
+	git meshpush outbox drop "$(python3 -c "
+import json, sys
+for line in open(sys.argv[1]):
+    e = json.loads(line)
+    if e[\"agent\"] == \"patient\": print(e[\"id\"])
+" list)" --agent patient
+'
+
 test_expect_success 'nothing was written to the journal or outbox from the garbage' '
 	! grep -rl "NOT HTTP" "$XDG_STATE_HOME" repo/.git/meshpush 2>/dev/null
 '

@@ -251,12 +251,16 @@ long net_parse_retry_after(const char *value, time_t now)
 
 		while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
 			end++;
-		return *end ? -1 : v;
+		if (*end)
+			return -1;
+		return v > NET_RETRY_AFTER_CAP ? NET_RETRY_AFTER_CAP : v; /* also strtol's LONG_MAX on overflow */
 	}
 	t = curl_getdate(p, NULL);
 	if (t == (time_t)-1)
 		return -1;
-	return t > now ? (long)(t - now) : 0;
+	if (t <= now)
+		return 0;
+	return t - now > NET_RETRY_AFTER_CAP ? NET_RETRY_AFTER_CAP : (long)(t - now);
 }
 
 static size_t on_body(char *data, size_t size, size_t nmemb, void *payload)

@@ -113,7 +113,13 @@ void net_sign(char *out, const char *key, long long timestamp, const char *body,
  */
 enum net_outcome net_classify(int curl_code, long status, int *retry);
 
-/* Seconds of a Retry-After value ("120" or an HTTP date), relative to `now`; -1 when unparsable. */
+/* The longest Retry-After believed (a week): a gateway controls the value. */
+#define NET_RETRY_AFTER_CAP (7L * 24 * 3600)
+
+/*
+ * Seconds of a Retry-After value ("120" or an HTTP date), relative to `now`,
+ * at most NET_RETRY_AFTER_CAP; -1 when unparsable.
+ */
 long net_parse_retry_after(const char *value, time_t now);
 
 #endif

@@ -257,8 +257,47 @@ char *scan_fingerprint(const char *rule, const char *path, const char *secret)
 	return xasprintf("%s:%s:%s", rule, path, hex);
 }
 
+/*
+ * Failed (glob, path) positions already tried: globs come from the committed
+ * .meshpush.ini and paths from commits, so "*" and "**" must not backtrack
+ * exponentially ("**" "/" "*" repeated against a long path took minutes).
+ * With this memo each position pair is tried once.
+ */
+struct glob_memo {
+	const char *g0, *s0;
+	size_t width;          /* strlen(s0) + 1 */
+	unsigned char *failed; /* bit (g - g0) * width + (s - s0) */
+};
+
+static int memo_failed(const struct glob_memo *m, const char *g, const char *s)
+{
+	size_t bit = (size_t)(g - m->g0) * m->width + (size_t)(s - m->s0);
+
+	return m->failed[bit / 8] & (1u << (bit % 8));
+}
+
+static void memo_fail(struct glob_memo *m, const char *g, const char *s)
+{
+	size_t bit = (size_t)(g - m->g0) * m->width + (size_t)(s - m->s0);
+
+	m->failed[bit / 8] |= (unsigned char)(1u << (bit % 8));
+}
+
+static int glob_here_(struct glob_memo *m, const char *g, const char *s);
+
 /* Match `g` against `s` (both NUL-terminated); '/' only matched by '/' or "**". */
-static int glob_here(const char *g, const char *s)
+static int glob_here(struct glob_memo *m, const char *g, const char *s)
+{
+	int ret;
+
+	if (memo_failed(m, g, s))
+		return 0;
+	if (!(ret = glob_here_(m, g, s)))
+		memo_fail(m, g, s);
+	return ret;
+}
+
+static int glob_here_(struct glob_memo *m, const char *g, const char *s)
 {
 	for (;;) {
 		if (!*g)
@@ -268,15 +307,15 @@ static int glob_here(const char *g, const char *s)
 
 			if (*rest == '/') {
 				/* "**" and a slash match zero or more whole directories */
-				if (glob_here(rest + 1, s))
+				if (glob_here(m, rest + 1, s))
 					return 1;
 				for (const char *p = s; *p; p++)
-					if (*p == '/' && glob_here(rest + 1, p + 1))
+					if (*p == '/' && glob_here(m, rest + 1, p + 1))
 						return 1;
 				return 0;
 			}
 			for (const char *p = s;; p++) {
-				if (glob_here(rest, p))
+				if (glob_here(m, rest, p))
 					return 1;
 				if (!*p)
 					return 0;
@@ -284,7 +323,7 @@ static int glob_here(const char *g, const char *s)
 		}
 		if (*g == '*') {
 			for (const char *p = s;; p++) {
-				if (glob_here(g + 1, p))
+				if (glob_here(m, g + 1, p))
 					return 1;
 				if (!*p || *p == '/')
 					return 0;
@@ -296,7 +335,7 @@ static int glob_here(const char *g, const char *s)
 			if (*s == '/')
 				return 0;
 		} else if (*g == '[') {
-			const char *close = strchr(g + 2, ']');
+			const char *close = g[1] ? strchr(g + 2, ']') : NULL; /* a final '[' has nothing after it */
 			char cls[128], one[2] = { *s, 0 };
 
 			if (!close || (size_t)(close - g + 1) >= sizeof(cls)) {
@@ -321,6 +360,19 @@ static int glob_here(const char *g, const char *s)
 	}
 }
 
+/* glob_here() over the whole of `g` and `s`, with a fresh memo. */
+static int glob_match_whole(const char *g, const char *s)
+{
+	struct glob_memo m = { g, s, strlen(s) + 1, NULL };
+	size_t bits = (strlen(g) + 1) * m.width;
+	int ret;
+
+	m.failed = xcalloc(bits / 8 + 1, 1);
+	ret = glob_here(&m, g, s);
+	free(m.failed);
+	return ret;
+}
+
 int scan_glob_match(const char *glob, const char *path)
 {
 	size_t gl;
@@ -343,7 +395,7 @@ int scan_glob_match(const char *glob, const char *path)
 			const char *slash = strchr(p, '/');
 			char *comp = slash ? xstrndup(p, (size_t)(slash - p)) : xstrdup(p);
 
-			ret = glob_here(glob, comp);
+			ret = glob_match_whole(glob, comp);
 			free(comp);
 			if (ret)
 				return 1;
@@ -355,17 +407,17 @@ int scan_glob_match(const char *glob, const char *path)
 	if (glob[gl - 1] == '/') {
 		char *g = xasprintf("%s**", glob);
 
-		ret = glob_here(g, path);
+		ret = glob_match_whole(g, path);
 		free(g);
 		return ret;
 	}
-	if (glob_here(glob, path))
+	if (glob_match_whole(glob, path))
 		return 1;
 	/* a glob naming a directory covers what is below it */
 	{
 		char *g = xasprintf("%s/**", glob);
 
-		ret = glob_here(g, path);
+		ret = glob_match_whole(g, path);
 		free(g);
 	}
 	return ret;

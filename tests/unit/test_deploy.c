@@ -128,9 +128,8 @@ static void record_new_id__sorts_by_time(void)
 int main(void)
 {
 	char *tmp = unit_tmpdir();
-	char *state = xasprintf("XDG_STATE_HOME=%s", tmp);
 
-	putenv(state);
+	setenv("XDG_STATE_HOME", tmp, 1); /* putenv()'s string counted as a leak under valgrind */
 	git_libgit2_init();
 	RUN(deploy_rel_is_safe__refuses_escapes);
 	RUN(deploy_link_stays_inside__counts_levels);

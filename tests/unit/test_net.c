@@ -198,6 +198,9 @@ static void net_parse_retry_after__seconds_and_dates(void)
 	is_int(net_parse_retry_after("Tue, 14 Nov 2023 22:00:00 GMT", now), 0, "a past date");
 	is_int(net_parse_retry_after("soon", now), -1, "nonsense");
 	is_int(net_parse_retry_after("12abc", now), -1, "trailing junk");
+	/* a gateway controls the value: no overflow of now + value later */
+	is_int(net_parse_retry_after("99999999999999999999", now), NET_RETRY_AFTER_CAP, "a huge number is capped");
+	is_int(net_parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", now), NET_RETRY_AFTER_CAP, "a far date is capped");
 }
 
 static void net_sign__hmac_sha256_of_timestamp_dot_body(void)
