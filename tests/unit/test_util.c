@@ -89,10 +89,21 @@ static void fs_mkdir_p__parents_and_the_empty_path(void)
 	free(dir);
 }
 
+static void hex_encode__lowercase_two_digits_a_byte(void)
+{
+	char out[9];
+
+	hex_encode(out, "\x00\x0f\xa5\xff", 4);
+	is_str(out, "000fa5ff", "four bytes");
+	hex_encode(out, "", 0);
+	is_str(out, "", "nothing");
+}
+
 int main(void)
 {
 	RUN(xgrow__refuses_a_size_that_overflows);
 	RUN(strbuf_add_quoted_path__as_git_shows_paths);
 	RUN(fs_mkdir_p__parents_and_the_empty_path);
+	RUN(hex_encode__lowercase_two_digits_a_byte);
 	return unit_done();
 }
