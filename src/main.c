@@ -12,6 +12,7 @@
 #include "net/outbox.h"
 #include "util/fs.h"
 
+#include <errno.h>
 #include <git2.h>
 #include <signal.h>
 #include <stdio.h>
@@ -293,7 +294,8 @@ cleanup_git:
 	free(lazy_workdir);
 cleanup:
 	strlist_release(&ctx.overrides);
-	if (fflush(stdout) != 0 && !ret)
+	/* a reader that stopped reading (| head) is not an error; a full disk is */
+	if (fflush(stdout) != 0 && errno != EPIPE && !ret)
 		ret = error_exit(MP_EXIT_GIT, "cannot write the output: %m");
 	return ret;
 }

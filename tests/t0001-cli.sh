@@ -26,6 +26,22 @@ test_expect_success 'an unknown global option is a usage error' '
 	test_grep "unknown option" err
 '
 
+test_expect_success 'output cut short by its reader (| head) is not an error' '
+	mkdir -p repo/.git/meshpush &&
+	i=0 && while test $i -lt 3000; do
+		echo "{\"time\":\"2026-11-26T10:00:00Z\",\"event\":\"install\",\"n\":$i,\"pad\":\"$(printf %060d 0)\"}"
+		i=$((i + 1))
+	done >repo/.git/meshpush/journal.jsonl &&
+	{ git -C repo meshpush log 2>err; echo $? >code; } | head -n 1 >first &&
+	test_grep "n=0 " first &&
+	test_must_fail test -s err &&
+	echo 0 >expect &&
+	test_cmp expect code &&
+	rm -r repo/.git/meshpush &&
+	test_expect_code 128 git -C repo meshpush config --keys >/dev/full 2>err &&
+	test_grep "cannot write the output" err
+'
+
 test_expect_success 'no command prints the usage to stderr and exits 2' '
 	test_expect_code 2 git-meshpush 2>err &&
 	test_grep "^usage: git meshpush" err
