@@ -69,10 +69,10 @@ int cmd_hooks(int argc, const char **argv, struct cmd_ctx *ctx)
 	int server = 0, force = 0, ret = 0;
 	struct strlist args = STRLIST_INIT;
 	struct hooks_dir dir = HOOKS_DIR_INIT;
-	static struct opt_spec opts[] = {
-		OPT_BOOL("server", 0, NULL, "the server-side hook (pre-receive) of a central repository"),
-		OPT_BOOL("force", 'f', NULL, "replace an edited stub; install into a hooks directory inside the work tree"),
-		OPT_ARGS(NULL, "install|uninstall|status", "what to do (default: status)"),
+	const struct opt_spec opts[] = {
+		OPT_BOOL("server", 0, &server, "the server-side hook (pre-receive) of a central repository"),
+		OPT_BOOL("force", 'f', &force, "replace an edited stub; install into a hooks directory inside the work tree"),
+		OPT_ARGS(&args, "install|uninstall|status", "what to do (default: status)"),
 		OPT_END()
 	};
 	const struct opt_usage usage = { "hooks", "install|uninstall|status [--server] [--force]",
@@ -80,9 +80,6 @@ int cmd_hooks(int argc, const char **argv, struct cmd_ctx *ctx)
 	const char *const *names;
 	const char *action;
 
-	opts[0].value = &server;
-	opts[1].value = &force;
-	opts[2].value = &args;
 	OPT_PARSE_OR_RETURN(&usage, argc, argv);
 
 	action = args.nr ? args.items[0] : "status";

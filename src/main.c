@@ -12,6 +12,7 @@
 #include "net/outbox.h"
 #include "util/fs.h"
 
+#include <errno.h>
 #include <git2.h>
 #include <signal.h>
 #include <stdio.h>
@@ -50,6 +51,15 @@ static void print_usage(FILE *fp)
 	for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
 		fprintf(fp, "    %-10s %s\n", commands[i].name, commands[i].summary);
 	fputs("\nrun 'git meshpush <command> --help' for a command's options, 'man git-meshpush' for all\n", fp);
+}
+
+/* Whether a command's arguments ask for its usage (-h or --help before "--"). */
+static int asks_for_help(int argc, const char **argv)
+{
+	for (int k = 1; k < argc && strcmp(argv[k], "--"); k++)
+		if (!strcmp(argv[k], "-h") || !strcmp(argv[k], "--help"))
+			return 1;
+	return 0;
 }
 
 static const struct cmd *find_command(const char *name)
@@ -245,6 +255,11 @@ int main(int argc, const char **argv)
 		goto cleanup;
 	}
 
+	if (asks_for_help(argc - i, argv + i)) {
+		/* a command's --help works anywhere, as git's -h does */
+		ret = cmd->fn(argc - i, argv + i, &ctx);
+		goto cleanup;
+	}
 	if (cmd->needs & LAZY_REPO) {
 		int fallback;
 
@@ -279,7 +294,8 @@ cleanup_git:
 	free(lazy_workdir);
 cleanup:
 	strlist_release(&ctx.overrides);
-	if (fflush(stdout) != 0 && !ret)
+	/* a reader that stopped reading (| head) is not an error; a full disk is */
+	if (fflush(stdout) != 0 && errno != EPIPE && !ret)
 		ret = error_exit(MP_EXIT_GIT, "cannot write the output: %m");
 	return ret;
 }

@@ -26,6 +26,22 @@ test_expect_success 'an unknown global option is a usage error' '
 	test_grep "unknown option" err
 '
 
+test_expect_success 'output cut short by its reader (| head) is not an error' '
+	mkdir -p repo/.git/meshpush &&
+	i=0 && while test $i -lt 3000; do
+		echo "{\"time\":\"2026-11-26T10:00:00Z\",\"event\":\"install\",\"n\":$i,\"pad\":\"$(printf %060d 0)\"}"
+		i=$((i + 1))
+	done >repo/.git/meshpush/journal.jsonl &&
+	{ git -C repo meshpush log 2>err; echo $? >code; } | head -n 1 >first &&
+	test_grep "n=0 " first &&
+	test_must_fail test -s err &&
+	echo 0 >expect &&
+	test_cmp expect code &&
+	rm -r repo/.git/meshpush &&
+	test_expect_code 128 git -C repo meshpush config --keys >/dev/full 2>err &&
+	test_grep "cannot write the output" err
+'
+
 test_expect_success 'no command prints the usage to stderr and exits 2' '
 	test_expect_code 2 git-meshpush 2>err &&
 	test_grep "^usage: git meshpush" err
@@ -48,6 +64,12 @@ test_expect_success '--help lists every command; a command --help shows its opti
 	test_grep "max-count N" out
 '
 
+test_expect_success 'every command shows its --help outside a repository too' '
+	mkdir -p outside &&
+	(cd outside && GIT_CEILING_DIRECTORIES="$TRASH" git-meshpush install --help >../out) &&
+	test_grep "^usage: git meshpush install" out
+'
+
 test_expect_success 'a command that needs a repository says so outside one' '
 	mkdir -p norepo &&
 	(cd norepo && GIT_CEILING_DIRECTORIES="$TRASH" test_expect_code 128 git-meshpush log 2>../err) &&
@@ -62,6 +84,22 @@ test_expect_success 'the man page documents every command and exit code' '
 	sed -n "/^EXIT STATUS/,/^[A-Z]/p" man.txt >exit.txt &&
 	for code in 0 1 2 3 128; do
 		grep -qE "^ +$code( |\$)" exit.txt || { echo "man page lacks exit code $code"; return 1; }
+	done
+'
+
+test_expect_success 'the man page documents every option of every command and every configuration key' '
+	man -l "$SRC_DIR/git-meshpush.1" >man.txt 2>/dev/null &&
+	for c in init hooks hook scan push announce outbox install rollback status log agents config version; do
+		git-meshpush $c --help >help.txt || return 1
+		for o in $(grep -oE -- "--[a-z][a-z-]*" help.txt | sort -u); do
+			grep -q -e "$o" man.txt || grep -q -e "--no-${o#--}" man.txt ||
+				{ echo "man page lacks $c $o"; return 1; }
+		done
+	done &&
+	git-meshpush config --keys >keys.txt &&
+	test -s keys.txt &&
+	for k in $(grep -v "^ " keys.txt | sed "s/ .*//"); do
+		grep -q -e "$k" man.txt || { echo "man page lacks key $k"; return 1; }
 	done
 '
 

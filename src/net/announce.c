@@ -190,8 +190,7 @@ char *announce_new_id(void)
 
 		memcpy(rnd, &x, sizeof(rnd));
 	}
-	for (size_t i = 0; i < sizeof(rnd); i++)
-		sprintf(hex + 2 * i, "%02x", rnd[i]);
+	hex_encode(hex, rnd, sizeof(rnd));
 	gmtime_r(&t, &tm);
 	strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
 	return xasprintf("%s-%s", stamp, hex);

@@ -202,8 +202,7 @@ void net_sign(char *out, const char *key, long long timestamp, const char *body,
 	HMAC(EVP_sha256(), key, (int)strlen(key), data, plen + body_len, mac, &mac_len);
 	free(data);
 	strcpy(out, "sha256=");
-	for (unsigned int i = 0; i < mac_len; i++)
-		sprintf(out + 7 + 2 * i, "%02x", mac[i]);
+	hex_encode(out + 7, mac, mac_len);
 }
 
 enum net_outcome net_classify(int curl_code, long status, int *retry)

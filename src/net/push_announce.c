@@ -194,8 +194,7 @@ static char *push_id(const char *remote, const struct pushed_ref *refs, size_t n
 	}
 	EVP_DigestFinal_ex(c, md, &mdlen);
 	EVP_MD_CTX_free(c);
-	for (int i = 0; i < 8; i++)
-		sprintf(hex + 2 * i, "%02x", md[i]);
+	hex_encode(hex, md, 8);
 	return xasprintf("push-%s", hex);
 }
 

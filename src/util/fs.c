@@ -61,7 +61,7 @@ int fs_mkdir_p(const char *path, mode_t mode)
 	char *p = xstrdup(path);
 	int ret = 0;
 
-	for (char *s = p + 1; ; s++) {
+	for (char *s = p + (p[0] == '/'); ; s++) { /* "/" itself is never created; "" is an error */
 		if (*s == '/' || *s == '\0') {
 			char c = *s;
 

@@ -1,6 +1,7 @@
 #include "util/util.h"
 
 #include <ctype.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,15 +70,21 @@ void *xgrow(void *p, size_t size, size_t need, size_t *alloc)
 
 	if (need <= *alloc)
 		return p;
-	n = *alloc ? *alloc * 2 : 8;
+	if (!size)
+		size = 1;
+	if (need > SIZE_MAX / size)
+		die_oom(SIZE_MAX);
+	n = *alloc ? *alloc : 8;
 	while (n < need)
-		n *= 2;
+		n = n <= SIZE_MAX / size / 2 ? n * 2 : need;
 	*alloc = n;
 	return xrealloc(p, n * size);
 }
 
 void strbuf_grow(struct strbuf *sb, size_t extra)
 {
+	if (extra >= SIZE_MAX - sb->len)
+		die_oom(SIZE_MAX);
 	sb->buf = xgrow(sb->buf, 1, sb->len + extra + 1, &sb->alloc);
 }
 
@@ -298,6 +305,18 @@ void strbuf_add_quoted_path(struct strbuf *sb, const char *path, int keep_utf8)
 		}
 	}
 	strbuf_addch(sb, '"');
+}
+
+void hex_encode(char *out, const void *data, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *p = data;
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 0xf];
+	}
+	out[2 * n] = '\0';
 }
 
 int starts_with(const char *s, const char *prefix)

@@ -72,6 +72,9 @@ size_t utf8_seq(const unsigned char *p, size_t left);
  */
 void strbuf_add_quoted_path(struct strbuf *sb, const char *path, int keep_utf8);
 
+/* `n` bytes of `data` as 2n lowercase hex digits and a NUL, into `out` (2n + 1 bytes). */
+void hex_encode(char *out, const void *data, size_t n);
+
 /* String helpers. */
 int starts_with(const char *s, const char *prefix);
 int ends_with(const char *s, const char *suffix);
