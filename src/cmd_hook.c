@@ -287,29 +287,17 @@ static int run_mesh_test(struct cmd_ctx *ctx, const struct push_plan *plan)
 {
 	const char *tmpl = config_get(&ctx->cfg, "mesh", NULL, "test");
 	struct proc_result res = PROC_RESULT_INIT;
-	struct proc_opts opts = PROC_OPTS_INIT;
-	struct strlist argv = STRLIST_INIT;
-	const char **av = NULL;
 	long timeout = config_get_int(&ctx->cfg, "mesh", NULL, "test_timeout");
 	int ret = 0, rc;
 
 	if (!tmpl || !*tmpl || !plan->touches_shared || !ctx->workdir)
 		return 0;
-	if ((rc = proc_argv_template(&argv, tmpl, NULL)) < 0 || !argv.nr) {
-		if (!argv.nr && rc == 0)
-			mp_error_set(MP_ECONFIG, "[mesh] test is empty");
+	if ((rc = proc_run_template(&res, tmpl, NULL, ctx->workdir, timeout)) < 0) {
+		/* a malformed template is a configuration error; one that cannot start refuses the push */
 		mp_error_print();
-		ret = MP_EXIT_USAGE;
-		goto cleanup;
-	}
-	av = strlist_argv(&argv);
-	opts.cwd = ctx->workdir;
-	opts.capture = 1;
-	opts.timeout_ms = timeout > 0 ? (int)(timeout * 1000) : 0;
-	if ((rc = proc_run(&res, av, &opts)) < 0) {
-		mp_error_print();
-		fprintf(stderr, "hint: fix '[mesh] test' in .meshpush.ini\n");
-		ret = MP_EXIT_POLICY;
+		if (rc != MP_ECONFIG)
+			fprintf(stderr, "hint: fix '[mesh] test' in .meshpush.ini\n");
+		ret = rc == MP_ECONFIG ? MP_EXIT_USAGE : MP_EXIT_POLICY;
 		goto cleanup;
 	}
 	if (res.status != 0 || res.timed_out) {
@@ -327,8 +315,6 @@ static int run_mesh_test(struct cmd_ctx *ctx, const struct push_plan *plan)
 	}
 cleanup:
 	proc_result_release(&res);
-	free(av);
-	strlist_release(&argv);
 	return ret;
 }
 

@@ -36,7 +36,12 @@ static void print_entry(json_t *entry, int as_json)
 		if (!strcmp(key, "time") || !strcmp(key, "event"))
 			continue;
 		if (json_is_string(v)) {
-			printf(" %s=%s", key, json_string_value(v));
+			/* journaled text may come from others (commit trailers, file names): no raw control bytes */
+			struct strbuf sb = STRBUF_INIT;
+
+			strbuf_add_quoted_path(&sb, json_string_value(v), 1);
+			printf(" %s=%s", key, strbuf_str(&sb));
+			strbuf_release(&sb);
 		} else {
 			char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 

@@ -119,4 +119,13 @@ test_expect_success 'the journal is JSON lines read by log, and survives a torn 
 	test_grep "^{\"time\":\"2026-11-26T10:00:00Z\",\"event\":\"install\",\"files\":2}$" out
 '
 
+test_expect_success 'log shows control characters of journaled text escaped, never raw' '
+	python3 -c "import json, sys; print(json.dumps({\"time\": \"2026-11-26T10:00:00Z\", \"event\": \"announce\", \"purpose\": \"a\\x1b[2Jb\\nc\"}))" \
+		>repo/.git/meshpush/journal.jsonl &&
+	git -C repo meshpush log >out &&
+	test_must_fail grep -q "$(printf "\033")" out &&
+	test $(wc -l <out) = 1 &&
+	test_grep "purpose=\"a\\\\033\[2Jb\\\\nc\"$" out
+'
+
 test_done

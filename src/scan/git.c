@@ -22,11 +22,17 @@
 
 #include <ctype.h>
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <zlib.h>
+
+extern char **environ;
 
 /* ---- a set of object ids, with a value ---- */
 
@@ -1088,27 +1094,17 @@ static int walk_tree(struct history *h, git_repository *repo, git_odb *odb, stru
 	return ret;
 }
 
-static int collect_blobs(struct history *h, git_repository *repo)
+/* The commits of every ref and HEAD (`*out` malloc'd, maybe empty): 0 or an error. */
+static int history_tips(git_oid **out, size_t *nr, git_repository *repo)
 {
 	git_reference_iterator *it = NULL;
 	git_reference *ref;
-	struct oidset trees = { 0 }, blobs = { 0 };
-	struct commit_list list = { 0 };
 	git_oid *tips = NULL;
 	size_t ntips = 0, atips = 0;
 	git_object *head = NULL;
-	struct strbuf prefix = STRBUF_INIT;
-	git_odb *odb = NULL;
-	int ret = 0;
 
-	if (git_repository_odb(&odb, repo) < 0) {
-		ret = mp_error_git("cannot open the object database");
-		goto cleanup;
-	}
-	if (git_reference_iterator_new(&it, repo) < 0) {
-		ret = mp_error_git("cannot list the references");
-		goto cleanup;
-	}
+	if (git_reference_iterator_new(&it, repo) < 0)
+		return mp_error_git("cannot list the references");
 	while (git_reference_next(&ref, it) == 0) {
 		git_object *obj = NULL;
 
@@ -1125,6 +1121,25 @@ static int collect_blobs(struct history *h, git_repository *repo)
 		tips[ntips++] = *git_object_id(head);
 	}
 	git_error_clear();
+	git_object_free(head);
+	git_reference_iterator_free(it);
+	*out = tips;
+	*nr = ntips;
+	return 0;
+}
+
+static int collect_blobs(struct history *h, git_repository *repo, const git_oid *tips, size_t ntips)
+{
+	struct oidset trees = { 0 }, blobs = { 0 };
+	struct commit_list list = { 0 };
+	struct strbuf prefix = STRBUF_INIT;
+	git_odb *odb = NULL;
+	int ret = 0;
+
+	if (git_repository_odb(&odb, repo) < 0) {
+		ret = mp_error_git("cannot open the object database");
+		goto cleanup;
+	}
 	if (!ntips)
 		goto cleanup; /* an empty repository has no history */
 	if ((ret = list_commits(&list, repo, tips, ntips, NULL, 0)) < 0)
@@ -1145,9 +1160,6 @@ static int collect_blobs(struct history *h, git_repository *repo)
 cleanup:
 	strbuf_release(&prefix);
 	git_odb_free(odb);
-	git_object_free(head);
-	git_reference_iterator_free(it);
-	free(tips);
 	free(list.ids);
 	oidset_release(&trees);
 	oidset_release(&blobs);
@@ -1296,6 +1308,581 @@ static int cmp_ordered(const void *a, const void *b)
 	return x->f.column < y->f.column ? -1 : x->f.column > y->f.column;
 }
 
+/*
+ * The fast path of --all (see docs/scanning.md, Performance): git's own
+ * reader streams every object of the object store once, in pack order
+ * (`git cat-file --batch-all-objects --batch --unordered`), and the
+ * workers scan each blob without its path, path rules off, meanwhile
+ * `git rev-list --objects --in-commit-order --reverse` (the same tips,
+ * oldest commit first) maps each reachable blob to the first commit and
+ * path where it appears.  Only the blobs that gave a finding (or an
+ * allowed one) are then scanned again, through libgit2, with their path:
+ * path rules, allow_paths and fingerprints only remove findings, so the
+ * first pass finds a superset.  Unreachable blobs are read but never
+ * reported.  Anything unexpected (git missing, a damaged repository, a
+ * partial clone) falls back to the libgit2 walk.
+ */
+
+enum { FB_TREE = 1, FB_CLEAN = 2, FB_BINARY = 3, FB_TOO_BIG = 4, FB_CANDIDATE = 5 };
+
+struct fast_rec {
+	git_oid id;
+	size_t size;
+	int kind;
+};
+
+struct fast_recs {
+	struct fast_rec *v;
+	size_t nr, alloc;
+};
+
+static void fast_recs_add(struct fast_recs *rs, const git_oid *id, size_t size, int kind)
+{
+	rs->v = xgrow(rs->v, sizeof(*rs->v), rs->nr + 1, &rs->alloc);
+	rs->v[rs->nr++] = (struct fast_rec){ *id, size, kind };
+}
+
+/* Start git with `args` (after "git --git-dir=DIR --no-replace-objects"); its stdout on *out_fd. */
+static pid_t fast_spawn(int *out_fd, int *in_fd, const char *gitdir, const char *const *args)
+{
+	const char *argv[16];
+	char *gd = xasprintf("--git-dir=%s", gitdir);
+	int out[2] = { -1, -1 }, in[2] = { -1, -1 };
+	posix_spawn_file_actions_t fa;
+	size_t n = 0;
+	pid_t pid = -1;
+
+	argv[n++] = "git";
+	argv[n++] = gd;
+	argv[n++] = "--no-replace-objects";
+	while (*args && n < 15)
+		argv[n++] = *args++;
+	argv[n] = NULL;
+	if (pipe2(out, O_CLOEXEC) < 0 || (in_fd && pipe2(in, O_CLOEXEC) < 0))
+		goto done;
+	fcntl(out[0], F_SETPIPE_SZ, 1 << 20); /* fewer wake-ups; the default may be all we get */
+	posix_spawn_file_actions_init(&fa);
+	if (in_fd)
+		posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+	else
+		posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+	posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
+	if (posix_spawnp(&pid, "git", &fa, NULL, (char *const *)argv, environ) != 0)
+		pid = -1;
+	posix_spawn_file_actions_destroy(&fa);
+done:
+	if (out[1] >= 0)
+		close(out[1]);
+	if (in[0] >= 0)
+		close(in[0]);
+	if (pid < 0) {
+		if (out[0] >= 0)
+			close(out[0]);
+		if (in[1] >= 0)
+			close(in[1]);
+	} else {
+		*out_fd = out[0];
+		if (in_fd)
+			*in_fd = in[1];
+	}
+	free(gd);
+	return pid;
+}
+
+/* 0 when `pid` exited with status 0. */
+static int fast_wait(pid_t pid)
+{
+	int st;
+
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+}
+
+/* A buffered reader of a pipe. */
+struct fast_in {
+	int fd;
+	char *buf;
+	size_t pos, len;
+	int eof;
+};
+
+static int fast_fill(struct fast_in *in)
+{
+	ssize_t n;
+
+	if (in->pos < in->len)
+		return 1;
+	if (in->eof)
+		return 0;
+	do
+		n = read(in->fd, in->buf, 1 << 20);
+	while (n < 0 && errno == EINTR);
+	if (n <= 0) {
+		in->eof = 1;
+		return 0;
+	}
+	in->pos = 0;
+	in->len = (size_t)n;
+	return 1;
+}
+
+/* Read a line (without its newline) into `sb`: 1, or 0 at the end. */
+static int fast_line(struct fast_in *in, struct strbuf *sb)
+{
+	strbuf_reset(sb);
+	while (fast_fill(in)) {
+		char *nl = memchr(in->buf + in->pos, '\n', in->len - in->pos);
+		size_t n = nl ? (size_t)(nl - (in->buf + in->pos)) : in->len - in->pos;
+
+		strbuf_add(sb, in->buf + in->pos, n);
+		in->pos += n + (nl ? 1 : 0);
+		if (nl)
+			return 1;
+	}
+	return sb->len > 0;
+}
+
+/* Copy (or with `dst` NULL, skip) `n` bytes: 0, or -1 when the stream ends first. */
+static int fast_bytes(struct fast_in *in, char *dst, size_t n)
+{
+	while (n) {
+		size_t k;
+
+		if (dst && in->pos == in->len && n >= 65536 && !in->eof) {
+			ssize_t got = read(in->fd, dst, n);
+
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0) {
+				in->eof = 1;
+				return -1;
+			}
+			dst += got;
+			n -= (size_t)got;
+			continue;
+		}
+		if (!fast_fill(in))
+			return -1;
+		k = in->len - in->pos < n ? in->len - in->pos : n;
+		if (dst) {
+			memcpy(dst, in->buf + in->pos, k);
+			dst += k;
+		}
+		in->pos += k;
+		n -= k;
+	}
+	return 0;
+}
+
+/* Blobs read, waiting for a worker. */
+struct fast_item {
+	git_oid id;
+	char *data;
+	size_t len;
+};
+
+struct fast {
+	struct scan_engine *e;
+	const char *gitdir;
+	pthread_mutex_t lock;
+	pthread_cond_t more, room;
+	struct fast_item *q; /* ring */
+	size_t qcap, qhead, qnr, qbytes;
+	int reading_done;
+	int ret;
+
+	/* rev-list */
+	const git_oid *tips;
+	size_t ntips;
+	git_oid *commits;
+	size_t ncommits, acommits;
+	struct blob_job *objs; /* every tree and blob, walk order; commit is an index into commits */
+	size_t nobjs, aobjs;
+	int revlist_ok;
+};
+
+#define FAST_QCAP 256
+#define FAST_QBYTES (64u << 20)
+
+struct fast_worker {
+	struct fast *f;
+	struct fast_recs recs;
+	size_t allowed;
+	int ret;
+	char err[512];
+};
+
+/* Thread: write `data` to `fd` (a child's stdin), then close it. */
+struct fast_writer {
+	int fd;
+	struct strbuf data;
+};
+
+static void *fast_writer_main(void *arg)
+{
+	struct fast_writer *wr = arg;
+
+	for (size_t off = 0; off < wr->data.len;) {
+		ssize_t n = write(wr->fd, wr->data.buf + off, wr->data.len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* it died: its exit status tells */
+		off += (size_t)n;
+	}
+	close(wr->fd);
+	return NULL;
+}
+
+static void *fast_worker_main(void *arg)
+{
+	struct fast_worker *w = arg;
+	struct fast *f = w->f;
+	struct scan_ctx *ctx = NULL;
+	struct scan_report r = SCAN_REPORT_INIT;
+
+	if ((w->ret = scan_ctx_new(&ctx, f->e)) < 0)
+		goto done;
+	for (;;) {
+		struct fast_item it;
+		struct scan_source src = { "", NULL, NULL, NULL, 0 };
+
+		pthread_mutex_lock(&f->lock);
+		while (!f->qnr && !f->reading_done)
+			pthread_cond_wait(&f->more, &f->lock);
+		if (!f->qnr) {
+			pthread_mutex_unlock(&f->lock);
+			break;
+		}
+		it = f->q[f->qhead];
+		f->qhead = (f->qhead + 1) % f->qcap;
+		f->qnr--;
+		f->qbytes -= it.len;
+		pthread_cond_signal(&f->room);
+		pthread_mutex_unlock(&f->lock);
+		if (scan_is_binary(it.data, it.len)) {
+			fast_recs_add(&w->recs, &it.id, it.len, FB_BINARY);
+		} else if (!w->ret) {
+			size_t nr = r.nr, allowed = r.allowed;
+
+			w->ret = scan_ctx_scan(ctx, &r, &src, it.data, it.len, 0, it.len);
+			fast_recs_add(&w->recs, &it.id, it.len,
+				      r.nr > nr || r.allowed > allowed ? FB_CANDIDATE : FB_CLEAN);
+			for (size_t k = nr; k < r.nr; k++)
+				release_finding(&r.findings[k]);
+			r.nr = nr;
+		}
+		free(it.data);
+	}
+done:
+	if (w->ret < 0)
+		snprintf(w->err, sizeof(w->err), "%s", mp_error_last());
+	scan_report_release(&r);
+	scan_ctx_free(ctx);
+	return NULL;
+}
+
+/* Thread: run rev-list over the tips, listing commits and objects in walk order. */
+static void *fast_revlist_main(void *arg)
+{
+	static const char *const args[] = { "rev-list", "--objects", "--in-commit-order", "--reverse", "--stdin", NULL };
+	struct fast *f = arg;
+	struct fast_in in = { -1, NULL, 0, 0, 0 };
+	struct strbuf line = STRBUF_INIT, tips = STRBUF_INIT;
+	int wfd = -1, bad = 0;
+	pid_t pid;
+
+	if ((pid = fast_spawn(&in.fd, &wfd, f->gitdir, args)) < 0)
+		return NULL;
+	for (size_t i = 0; i < f->ntips; i++) {
+		strbuf_add(&tips, git_oid_tostr_s(&f->tips[i]), GIT_OID_HEXSZ);
+		strbuf_addch(&tips, '\n');
+	}
+	/* rev-list reads all of its stdin before it writes */
+	for (size_t off = 0; off < tips.len;) {
+		ssize_t n = write(wfd, tips.buf + off, tips.len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			bad = 1;
+			break;
+		}
+		off += (size_t)n;
+	}
+	close(wfd);
+	in.buf = xmalloc(1 << 20);
+	while (!bad && fast_line(&in, &line)) {
+		git_oid id;
+
+		if (line.len < GIT_OID_HEXSZ || git_oid_fromstrn(&id, line.buf, GIT_OID_HEXSZ) < 0) {
+			bad = 1;
+		} else if (line.len == GIT_OID_HEXSZ) {
+			f->commits = xgrow(f->commits, sizeof(*f->commits), f->ncommits + 1, &f->acommits);
+			f->commits[f->ncommits++] = id;
+		} else if (line.buf[GIT_OID_HEXSZ] != ' ' || !f->ncommits) {
+			bad = 1;
+		} else if (line.len > GIT_OID_HEXSZ + 1) { /* a root tree has no path */
+			f->objs = xgrow(f->objs, sizeof(*f->objs), f->nobjs + 1, &f->aobjs);
+			f->objs[f->nobjs] = (struct blob_job){ id, { { 0 } },
+				xstrndup(line.buf + GIT_OID_HEXSZ + 1, line.len - GIT_OID_HEXSZ - 1), f->ncommits - 1 };
+			f->nobjs++;
+		}
+	}
+	if (bad)
+		while (fast_fill(&in)) /* let it finish */
+			in.pos = in.len;
+	close(in.fd);
+	f->revlist_ok = fast_wait(pid) == 0 && !bad;
+	free(in.buf);
+	strbuf_release(&line);
+	strbuf_release(&tips);
+	return NULL;
+}
+
+/* Whether the repository is a partial clone (rev-list would fetch what is missing). */
+static int fast_partial_clone(git_repository *repo)
+{
+	git_config *cfg = NULL;
+	git_buf v = { 0 };
+	int partial;
+
+	if (git_repository_config_snapshot(&cfg, repo) < 0) {
+		git_error_clear();
+		return 1;
+	}
+	partial = git_config_get_string_buf(&v, cfg, "extensions.partialclone") == 0;
+	git_buf_dispose(&v);
+	git_config_free(cfg);
+	git_error_clear();
+	return partial;
+}
+
+static int cmp_rec(const void *a, const void *b)
+{
+	return git_oid_cmp(&((const struct fast_rec *)a)->id, &((const struct fast_rec *)b)->id);
+}
+
+/*
+ * Fill h->jobs with the blobs to scan again (with their path) and account
+ * for the others in `r`.  1 when done, 0 to fall back to the walk, or a
+ * negative error.
+ */
+static int fast_collect(struct history *h, struct scan_report *r, git_repository *repo, const git_oid *tips,
+			size_t ntips, size_t nw)
+{
+	static const char *const list_args[] = { "cat-file", "--batch-all-objects", "--unordered",
+						 "--batch-check=%(objectname) %(objecttype) %(objectsize)", NULL };
+	static const char *const args[] = { "cat-file", "--batch", NULL };
+	struct fast_writer wr = { -1, STRBUF_INIT };
+	pthread_t wt;
+	int wt_started = 0;
+	struct fast f;
+	struct fast_worker *w = xcalloc(nw, sizeof(*w));
+	struct fast_recs mine = { 0 }, all = { 0 };
+	pthread_t *tids = xcalloc(nw, sizeof(*tids)), rl;
+	int rl_started = 0, cat_ok = 0, ret = 0;
+	struct fast_in in = { -1, NULL, 0, 0, 0 };
+	struct strbuf line = STRBUF_INIT;
+	pid_t pid;
+
+	if (getenv("MESHPUSH_SCAN_NO_FAST") || fast_partial_clone(repo))
+		goto out;
+	memset(&f, 0, sizeof(f));
+	f.e = h->e;
+	f.gitdir = h->gitdir;
+	f.tips = tips;
+	f.ntips = ntips;
+	f.qcap = FAST_QCAP;
+	f.q = xcalloc(f.qcap, sizeof(*f.q));
+	pthread_mutex_init(&f.lock, NULL);
+	pthread_cond_init(&f.more, NULL);
+	pthread_cond_init(&f.room, NULL);
+	rl_started = pthread_create(&rl, NULL, fast_revlist_main, &f) == 0;
+	/* the blobs, in pack order: trees are not worth reading and piping (a quarter of the bytes) */
+	if ((pid = fast_spawn(&in.fd, NULL, h->gitdir, list_args)) < 0)
+		goto out_join;
+	in.buf = xmalloc(1 << 20);
+	cat_ok = 1;
+	while (fast_line(&in, &line)) {
+		char *sp1 = memchr(line.buf, ' ', line.len), *sp2;
+		git_oid id;
+		size_t size;
+
+		if (!sp1 || (size_t)(sp1 - line.buf) != GIT_OID_HEXSZ || git_oid_fromstrn(&id, line.buf, GIT_OID_HEXSZ) < 0 ||
+		    !(sp2 = strchr(sp1 + 1, ' '))) {
+			cat_ok = 0;
+			break;
+		}
+		size = strtoull(sp2 + 1, NULL, 10);
+		*sp2 = '\0';
+		if (!strcmp(sp1 + 1, "tree")) {
+			fast_recs_add(&mine, &id, size, FB_TREE);
+		} else if (!strcmp(sp1 + 1, "blob")) {
+			if (size > h->e->max_size) {
+				fast_recs_add(&mine, &id, size, FB_TOO_BIG);
+			} else {
+				strbuf_add(&wr.data, line.buf, GIT_OID_HEXSZ);
+				strbuf_addch(&wr.data, '\n');
+			}
+		}
+	}
+	while (fast_fill(&in)) /* let it finish */
+		in.pos = in.len;
+	close(in.fd);
+	in.pos = in.len = 0;
+	in.eof = 0;
+	if (fast_wait(pid) < 0 || !cat_ok || (pid = fast_spawn(&in.fd, &wr.fd, h->gitdir, args)) < 0) {
+		cat_ok = 0;
+		goto out_join;
+	}
+	wt_started = pthread_create(&wt, NULL, fast_writer_main, &wr) == 0;
+	if (!wt_started)
+		close(wr.fd);
+	h->e->ignore_path_rules = 1;
+	for (size_t i = 0; i < nw; i++) {
+		w[i].f = &f;
+		if (pthread_create(&tids[i], NULL, fast_worker_main, &w[i]) != 0)
+			tids[i] = 0;
+	}
+	cat_ok = wt_started;
+	if (cat_ok)
+		for (size_t i = 0, any = cat_ok = 0; i < nw; i++)
+			cat_ok = any |= tids[i] != 0;
+	while (cat_ok && fast_line(&in, &line)) {
+		char *sp1 = memchr(line.buf, ' ', line.len), *sp2;
+		git_oid id;
+		size_t size;
+		char *data;
+
+		if (!sp1 || (size_t)(sp1 - line.buf) != GIT_OID_HEXSZ || git_oid_fromstrn(&id, line.buf, GIT_OID_HEXSZ) < 0 ||
+		    !(sp2 = strchr(sp1 + 1, ' '))) {
+			cat_ok = 0; /* "<id> missing", or not what we expect */
+			break;
+		}
+		size = strtoull(sp2 + 1, NULL, 10);
+		*sp2 = '\0';
+		if (strcmp(sp1 + 1, "blob") || size > h->e->max_size) {
+			cat_ok = 0;
+			break;
+		}
+		data = xmalloc(size + 1);
+		if (fast_bytes(&in, data, size + 1) < 0) {
+			free(data);
+			cat_ok = 0;
+			break;
+		}
+		data[size] = '\0';
+		pthread_mutex_lock(&f.lock);
+		while (f.qnr == f.qcap || (f.qnr && f.qbytes + size > FAST_QBYTES))
+			pthread_cond_wait(&f.room, &f.lock);
+		f.q[(f.qhead + f.qnr) % f.qcap] = (struct fast_item){ id, data, size };
+		f.qnr++;
+		f.qbytes += size;
+		pthread_cond_signal(&f.more);
+		pthread_mutex_unlock(&f.lock);
+	}
+	while (fast_fill(&in)) /* let it finish */
+		in.pos = in.len;
+	close(in.fd);
+	if (fast_wait(pid) < 0)
+		cat_ok = 0;
+	pthread_mutex_lock(&f.lock);
+	f.reading_done = 1;
+	pthread_cond_broadcast(&f.more);
+	pthread_mutex_unlock(&f.lock);
+	for (size_t i = 0; i < nw; i++) {
+		if (!tids[i]) {
+			cat_ok = 0;
+			continue;
+		}
+		pthread_join(tids[i], NULL);
+		if (w[i].ret < 0 && !ret)
+			ret = mp_error_set(w[i].ret, "%s", w[i].err[0] ? w[i].err : mp_error_last());
+	}
+	if (wt_started)
+		pthread_join(wt, NULL);
+out_join:
+	if (rl_started)
+		pthread_join(rl, NULL);
+	h->e->ignore_path_rules = 0;
+	if (ret < 0 || !cat_ok || !rl_started || !f.revlist_ok)
+		goto out_f;
+
+	/* every object's record, by id */
+	for (size_t i = 0; i < nw; i++)
+		for (size_t k = 0; k < w[i].recs.nr; k++)
+			fast_recs_add(&mine, &w[i].recs.v[k].id, w[i].recs.v[k].size, w[i].recs.v[k].kind);
+	all = mine;
+	memset(&mine, 0, sizeof(mine));
+	qsort(all.v, all.nr, sizeof(*all.v), cmp_rec);
+
+	/* the reachable blobs, in walk order */
+	for (size_t i = 0; i < f.nobjs; i++) {
+		struct blob_job *o = &f.objs[i];
+		struct fast_rec key, *rec;
+		char commit[GIT_OID_HEXSZ + 1];
+
+		key.id = o->id;
+		rec = bsearch(&key, all.v, all.nr, sizeof(*all.v), cmp_rec);
+		if (rec && rec->kind == FB_TREE)
+			continue;
+		o->commit = f.commits[o->index];
+		git_oid_tostr(commit, sizeof(commit), &o->commit);
+		if (scan_path_allowed(h->e, o->path)) {
+			scan_report_skip(r, o->path, 0, "allowed by scan.allow_paths");
+			continue;
+		}
+		if (!rec || rec->kind == FB_CANDIDATE) {
+			/* scanned again with its path (or read through libgit2: not in the stream) */
+			h->jobs = xgrow(h->jobs, sizeof(*h->jobs), h->nr + 1, &h->alloc);
+			h->jobs[h->nr] = (struct blob_job){ o->id, o->commit, o->path, i };
+			o->path = NULL;
+			h->nr++;
+		} else if (rec->kind == FB_TOO_BIG) {
+			scan_report_skip(r, o->path, 1, "larger than scan.max_size (%zu bytes, blob %.12s in commit %.12s)",
+					 h->e->max_size, git_oid_tostr_s(&o->id), commit);
+		} else if (rec->kind == FB_BINARY) {
+			r->blobs++;
+			scan_report_skip(r, o->path, 0, "binary file");
+		} else {
+			r->blobs++;
+			r->files++;
+			r->bytes += rec->size;
+		}
+	}
+	h->ncommits = f.ncommits;
+	ret = 1;
+out_f:
+	if (f.q) {
+		for (size_t i = 0; i < f.qnr; i++)
+			free(f.q[(f.qhead + i) % f.qcap].data);
+		free(f.q);
+		pthread_mutex_destroy(&f.lock);
+		pthread_cond_destroy(&f.more);
+		pthread_cond_destroy(&f.room);
+	}
+	for (size_t i = 0; i < f.nobjs; i++)
+		free(f.objs[i].path);
+	free(f.objs);
+	free(f.commits);
+	free(in.buf);
+out:
+	for (size_t i = 0; i < nw; i++)
+		free(w[i].recs.v);
+	free(w);
+	free(tids);
+	free(mine.v);
+	free(all.v);
+	strbuf_release(&line);
+	strbuf_release(&wr.data);
+	return ret;
+}
+
 int scan_history(struct scan_engine *e, struct scan_report *r, git_repository *repo,
 		 void (*progress)(size_t done, size_t total, void *), void *payload)
 {
@@ -1306,7 +1893,9 @@ int scan_history(struct scan_engine *e, struct scan_report *r, git_repository *r
 	pthread_t *tids = NULL;
 	struct ordered *all = NULL;
 	struct fp_set seen_fp = { NULL, 0, 0 };
-	int ret;
+	git_oid *tips = NULL;
+	size_t ntips = 0;
+	int ret, fast = 0;
 
 	/* each tree and blob is read once: libgit2's object cache only costs (7% CPU) */
 	git_libgit2_opts(GIT_OPT_ENABLE_CACHING, 0);
@@ -1319,6 +1908,17 @@ int scan_history(struct scan_engine *e, struct scan_report *r, git_repository *r
 	h.payload = payload;
 	pthread_mutex_init(&h.lock, NULL);
 	pthread_cond_init(&h.more, NULL);
+	if ((ret = history_tips(&tips, &ntips, repo)) < 0)
+		goto cleanup;
+	if (ntips) {
+		double t0 = now_ms();
+
+		if ((ret = fast = fast_collect(&h, r, repo, tips, ntips, nw)) < 0)
+			goto cleanup;
+		if (getenv("MESHPUSH_SCAN_DEBUG"))
+			fprintf(stderr, "debug: fast pass %s, %.1f ms, %zu blobs to scan again\n",
+				fast ? "done" : "not possible", now_ms() - t0, h.nr);
+	}
 	w = xcalloc(nw, sizeof(*w));
 	tids = xcalloc(nw, sizeof(*tids));
 	for (size_t i = 0; i < nw; i++) {
@@ -1332,8 +1932,8 @@ int scan_history(struct scan_engine *e, struct scan_report *r, git_repository *r
 	{
 		double t0 = now_ms();
 
-		ret = collect_blobs(&h, repo);
-		if (getenv("MESHPUSH_SCAN_DEBUG"))
+		ret = fast ? 0 : collect_blobs(&h, repo, tips, ntips);
+		if (!fast && getenv("MESHPUSH_SCAN_DEBUG"))
 			fprintf(stderr, "debug: walk %.1f ms, %zu commits, %zu blobs\n", now_ms() - t0, h.ncommits, h.nr);
 	}
 	pthread_mutex_lock(&h.lock);
@@ -1380,7 +1980,7 @@ cleanup:
 	for (size_t i = 0; i < h.nr; i++)
 		free(h.jobs[i].path);
 	free(h.jobs);
-	if (ret < 0)
+	if (ret < 0 && w)
 		for (size_t i = 0; i < nw; i++) {
 			scan_report_release(&w[i].r);
 			free(w[i].finding_job);
@@ -1390,5 +1990,6 @@ cleanup:
 	free(all);
 	free(w);
 	free(tids);
+	free(tips);
 	return ret;
 }
