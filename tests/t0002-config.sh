@@ -97,6 +97,16 @@ test_expect_success 'a token source continued on an indented line is refused wit
 	rm "$XDG_CONFIG_HOME/meshpush/config.ini"
 '
 
+test_expect_success 'config masks the credentials of a URL' '
+	mkdir -p url-config/meshpush &&
+	printf "[agent \"oracle\"]\nwebhook = http://mesh:tok-url-0123456789@127.0.0.1:1/hooks/agent\n" \
+		>url-config/meshpush/config.ini &&
+	XDG_CONFIG_HOME=$PWD/url-config git -C repo meshpush config >out &&
+	test_grep "^agent.oracle.webhook = http://\*\*\*@127.0.0.1:1/hooks/agent$" out &&
+	XDG_CONFIG_HOME=$PWD/url-config git -C repo meshpush config agent.oracle.webhook >out &&
+	test_grep -v "tok-url" out
+'
+
 test_expect_success 'a bare repository reads .meshpush.ini from HEAD' '
 	git init -q src &&
 	printf "[mesh]\nproduction = trunk\n" >src/.meshpush.ini &&
