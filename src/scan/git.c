@@ -1681,6 +1681,7 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 	struct fast_writer wr = { -1, STRBUF_INIT };
 	pthread_t wt;
 	int wt_started = 0;
+	size_t nlisted = 0, nread = 0;
 	struct fast f;
 	struct fast_worker *w = xcalloc(nw, sizeof(*w));
 	struct fast_recs mine = { 0 }, all = { 0 };
@@ -1728,6 +1729,7 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 			} else {
 				strbuf_add(&wr.data, line.buf, GIT_OID_HEXSZ);
 				strbuf_addch(&wr.data, '\n');
+				nlisted++;
 			}
 		}
 	}
@@ -1785,7 +1787,11 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 		f.qbytes += size;
 		pthread_cond_signal(&f.more);
 		pthread_mutex_unlock(&f.lock);
+		if (h->progress && !(++nread % 64))
+			h->progress(nread, nlisted + 1, h->payload);
 	}
+	if (h->progress && nread)
+		h->progress(nlisted, nlisted, h->payload); /* done: clears the line */
 	while (fast_fill(&in)) /* let it finish */
 		in.pos = in.len;
 	close(in.fd);
