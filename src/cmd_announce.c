@@ -78,20 +78,12 @@ int cmd_announce(int argc, const char **argv, struct cmd_ctx *ctx)
 		struct strlist to = STRLIST_INIT;
 		char *msg;
 
-		if ((ret = announcement_check(&a)) < 0 || (ret = announce_recipients(&to, &ctx->cfg, &a)) < 0) {
+		if ((ret = announce_complete(&to, &ctx->cfg, &a)) < 0) {
 			mp_error_print();
 			ret = mp_exit_code(ret);
 			strlist_release(&to);
 			goto cleanup;
 		}
-		if (!a.from) {
-			const char *self = config_get(&ctx->cfg, "self", NULL, "agent");
-
-			a.from = xstrdup(self ? self : "");
-		}
-		if (!a.to.nr)
-			for (size_t i = 0; i < to.nr; i++)
-				strlist_push(&a.to, to.items[i]);
 		msg = announcement_message(&a);
 		printf("%s\n", msg);
 		free(msg);

@@ -11,7 +11,6 @@
 #include "hooks/check.h"
 #include "hooks/hooks.h"
 #include "hooks/push.h"
-#include "journal/journal.h"
 #include "scan/scan.h"
 #include "util/fs.h"
 #include "util/proc.h"
@@ -192,30 +191,8 @@ static int new_engine(struct scan_engine **out, const struct config *cfg)
 static void journal_verdict(struct cmd_ctx *ctx, const char *event, const char *remote,
 			    const struct push_plan *plan, const struct scan_report *r, const char *verdict)
 {
-	json_t *fields = json_object(), *refs = json_array(), *rules = json_array();
-
-	if (remote) {
-		/* a URL loses its user information: it may hold a token */
-		char *safe = url_without_userinfo(remote);
-
-		json_object_set_new(fields, "remote", json_string(safe));
-		free(safe);
-	}
-	for (size_t i = 0; plan && i < plan->nr; i++)
-		json_array_append_new(refs, json_string(plan->refs[i].remote_ref));
-	for (size_t i = 0; r && i < r->nr; i++)
-		json_array_append_new(rules, json_string(r->findings[i].rule));
-	if (plan)
-		json_object_set_new(fields, "refs", refs);
-	else
-		json_decref(refs);
-	json_object_set_new(fields, "commits", json_integer(plan ? (json_int_t)plan->ncommits : 0));
-	json_object_set_new(fields, "findings", json_integer(r ? (json_int_t)r->nr : 0));
-	json_object_set_new(fields, "rules", rules);
-	json_object_set_new(fields, "verdict", json_string(verdict));
-	if (journal_append(ctx->gitdir, event, fields) < 0)
+	if (hooks_journal_verdict(ctx->gitdir, event, remote, plan, r, verdict) < 0)
 		warning("%s", mp_error_last());
-	json_decref(fields);
 }
 
 static int hook_pre_commit(struct hook_run *run, struct cmd_ctx *ctx)
@@ -287,29 +264,17 @@ static int run_mesh_test(struct cmd_ctx *ctx, const struct push_plan *plan)
 {
 	const char *tmpl = config_get(&ctx->cfg, "mesh", NULL, "test");
 	struct proc_result res = PROC_RESULT_INIT;
-	struct proc_opts opts = PROC_OPTS_INIT;
-	struct strlist argv = STRLIST_INIT;
-	const char **av = NULL;
 	long timeout = config_get_int(&ctx->cfg, "mesh", NULL, "test_timeout");
 	int ret = 0, rc;
 
 	if (!tmpl || !*tmpl || !plan->touches_shared || !ctx->workdir)
 		return 0;
-	if ((rc = proc_argv_template(&argv, tmpl, NULL)) < 0 || !argv.nr) {
-		if (!argv.nr && rc == 0)
-			mp_error_set(MP_ECONFIG, "[mesh] test is empty");
+	if ((rc = proc_run_template(&res, tmpl, NULL, ctx->workdir, timeout)) < 0) {
+		/* a malformed template is a configuration error; one that cannot start refuses the push */
 		mp_error_print();
-		ret = MP_EXIT_USAGE;
-		goto cleanup;
-	}
-	av = strlist_argv(&argv);
-	opts.cwd = ctx->workdir;
-	opts.capture = 1;
-	opts.timeout_ms = timeout > 0 ? (int)(timeout * 1000) : 0;
-	if ((rc = proc_run(&res, av, &opts)) < 0) {
-		mp_error_print();
-		fprintf(stderr, "hint: fix '[mesh] test' in .meshpush.ini\n");
-		ret = MP_EXIT_POLICY;
+		if (rc != MP_ECONFIG)
+			fprintf(stderr, "hint: fix '[mesh] test' in .meshpush.ini\n");
+		ret = rc == MP_ECONFIG ? MP_EXIT_USAGE : MP_EXIT_POLICY;
 		goto cleanup;
 	}
 	if (res.status != 0 || res.timed_out) {
@@ -327,8 +292,6 @@ static int run_mesh_test(struct cmd_ctx *ctx, const struct push_plan *plan)
 	}
 cleanup:
 	proc_result_release(&res);
-	free(av);
-	strlist_release(&argv);
 	return ret;
 }
 

@@ -123,6 +123,14 @@ test_expect_success '--dry-run prints the message and sends nothing' '
 	test "$(receiver_requests oracle)" = "$n"
 '
 
+test_expect_success '--dry-run refuses what the send would refuse: no [self] agent' '
+	mkdir -p noself &&
+	test_expect_code 2 env XDG_CONFIG_HOME="$PWD/noself" \
+		git -C repo meshpush announce --dry-run a.js --to oracle --purpose p >out 2>err &&
+	test_grep "who is announcing? set \[self\] agent" err &&
+	test_must_fail test -s out
+'
+
 test_expect_success 'receiver down: queued, then delivered by the next run exactly once' '
 	port=$(test_free_port) &&
 	mesh_config oracle="$oracle_URL" later="http://127.0.0.1:$port/hooks/agent" &&

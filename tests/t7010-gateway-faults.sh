@@ -102,13 +102,18 @@ for m in $MODES; do
 	test_expect_success "a gateway that $m: the announcement ends, is queued, the agent is named" "
 		cd repo &&
 		test_expect_code 3 timeout 120 git meshpush -c mesh.auto_flush=false announce --to $m --purpose 'fault $m' tool.js >out 2>err &&
-		cat err &&
+		cat err && cp err \"\$TRASH/err-$m\" &&
 		test_grep '$m' err &&
 		test_grep 'queued' err &&
 		git meshpush -c mesh.auto_flush=false outbox list >list &&
 		test_grep '$m' list
 	"
 done
+
+test_expect_success 'bytes that are not HTTP are called so, with the URL' '
+	test_grep "garbage: the answer is not HTTP (is something else listening on .$garbage_URL.?)" "$TRASH/err-garbage" &&
+	test_grep "binary: the answer is not HTTP" "$TRASH/err-binary"
+'
 
 test_expect_success 'a gateway asking to wait for ever (Retry-After: 10^20): capped, queued, no overflow' '
 	start_receiver patient --script "429,429,429,429" --retry-after 99999999999999999999 &&

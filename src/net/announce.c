@@ -236,6 +236,29 @@ cleanup:
 	return ret;
 }
 
+int announce_complete(struct strlist *recipients, const struct config *cfg, struct announcement *a)
+{
+	int ret;
+
+	if ((ret = announcement_check(a)) < 0)
+		return ret;
+	if (!a->from) {
+		const char *self = config_get(cfg, "self", NULL, "agent");
+
+		if (self && *self)
+			a->from = xstrdup(self);
+		else if (a->kind != ANNOUNCE_RECEIVED)
+			return mp_error_set(MP_ECONFIG, "who is announcing? set [self] agent = NAME in %s",
+					    cfg->user_file ? cfg->user_file : "~/.config/meshpush/config.ini");
+	}
+	if ((ret = announce_recipients(recipients, cfg, a)) < 0)
+		return ret;
+	if (!a->to.nr)
+		for (size_t i = 0; i < recipients->nr; i++)
+			strlist_push(&a->to, recipients->items[i]);
+	return 0;
+}
+
 static void journal_announce(const char *gitdir, const struct announcement *a)
 {
 	json_t *f, *files, *to;
@@ -277,24 +300,8 @@ int announce_send(struct announce_result *out, const struct config *cfg, const c
 	int ret;
 
 	net_params_from_config(&params, cfg);
-	if ((ret = announcement_check(a)) < 0)
+	if ((ret = announce_complete(&recipients, cfg, a)) < 0)
 		goto cleanup;
-	if (!a->from) {
-		const char *self = config_get(cfg, "self", NULL, "agent");
-
-		if (self && *self)
-			a->from = xstrdup(self);
-		else if (a->kind != ANNOUNCE_RECEIVED) {
-			ret = mp_error_set(MP_ECONFIG, "who is announcing? set [self] agent = NAME in %s",
-					   cfg->user_file ? cfg->user_file : "~/.config/meshpush/config.ini");
-			goto cleanup;
-		}
-	}
-	if ((ret = announce_recipients(&recipients, cfg, a)) < 0)
-		goto cleanup;
-	if (!a->to.nr)
-		for (size_t i = 0; i < recipients.nr; i++)
-			strlist_push(&a->to, recipients.items[i]);
 	if (!a->id)
 		a->id = announce_new_id();
 	message = announcement_message(a);

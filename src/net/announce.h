@@ -121,6 +121,15 @@ int announce_send(struct announce_result *out, const struct config *cfg, const c
 int announce_recipients(struct strlist *out, const struct config *cfg, const struct announcement *a);
 
 /*
+ * What announce_send() does before it sends, also for a dry run: check
+ * `a` (announcement_check()), fill in a->from ([self] agent, required
+ * but for RECEIVED) and a->to (every configured agent but self, when
+ * empty), and put the recipients, each once, into `recipients`.  0, or
+ * MP_EUSAGE / MP_ECONFIG with the error set.
+ */
+int announce_complete(struct strlist *recipients, const struct config *cfg, struct announcement *a);
+
+/*
  * Withdraw what announce_send() queued for `a` (a push that was refused
  * after all): removes its outbox entries and journals "withdrawn".
  * Returns how many entries were removed.

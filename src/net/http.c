@@ -419,6 +419,15 @@ static void set_problem(struct net_request *r, int code, const struct net_params
 			r->problem = xasprintf("%s: TLS certificate verification failed (%s): set [mesh] ca_file to the gateway's CA",
 					       r->agent, r->errbuf[0] ? r->errbuf : curl_easy_strerror(code));
 			break;
+		case CURLE_UNSUPPORTED_PROTOCOL:
+		case CURLE_WEIRD_SERVER_REPLY:
+			if (code == CURLE_WEIRD_SERVER_REPLY || strstr(r->errbuf, "HTTP/0.9")) {
+				/* libcurl's words for bytes that are not an HTTP answer */
+				r->problem = xasprintf("%s: the answer is not HTTP (is something else listening on '%s'?)%s",
+						       r->agent, r->url, tries);
+				break;
+			}
+			/* fall through */
 		default:
 			r->problem = xasprintf("%s: %s%s", r->agent, r->errbuf[0] ? r->errbuf : curl_easy_strerror(code),
 					       tries);

@@ -478,14 +478,12 @@ void outbox_autoflush(const struct config *cfg, const char *gitdir)
 {
 	struct announce_result res = ANNOUNCE_RESULT_INIT;
 	struct outbox_flush_opts opts = OUTBOX_FLUSH_OPTS_INIT;
-	const char *v = config_get(cfg, "mesh", NULL, "auto_flush");
 
-	if ((v && !config_get_bool(cfg, "mesh", NULL, "auto_flush")) || !outbox_has_entries())
+	if (!config_get_bool(cfg, "mesh", NULL, "auto_flush") || !outbox_has_entries())
 		return;
 	opts.opportunistic = 1;
 	opts.deadline_ms = 3000;
-	if (outbox_flush_with(&res, cfg, gitdir, &opts) >= 0 || res.delivered)
-		mp_error_clear();
+	outbox_flush_with(&res, cfg, gitdir, &opts); /* quiet: what stays queued, 'status' shows */
 	if (res.delivered)
 		fprintf(stderr, "meshpush: delivered %zu queued announcement%s from the outbox\n", res.delivered,
 			res.delivered == 1 ? "" : "s");

@@ -228,3 +228,27 @@ int proc_argv_template(struct strlist *out, const char *tmpl, const char *arg)
 		strlist_push(out, arg);
 	return 0;
 }
+
+int proc_run_template(struct proc_result *out, const char *tmpl, const char *arg, const char *cwd, long timeout_s)
+{
+	struct proc_opts opts = PROC_OPTS_INIT;
+	struct strlist argv = STRLIST_INIT;
+	const char **av = NULL;
+	int ret;
+
+	if ((ret = proc_argv_template(&argv, tmpl, arg)) < 0)
+		goto cleanup;
+	if (!argv.nr) {
+		ret = mp_error_set(MP_ECONFIG, "the command '%s' names no program", tmpl);
+		goto cleanup;
+	}
+	av = strlist_argv(&argv);
+	opts.cwd = cwd;
+	opts.capture = 1;
+	opts.timeout_ms = timeout_s > 0 ? (int)(timeout_s * 1000) : 0;
+	ret = proc_run(out, av, &opts);
+cleanup:
+	free(av);
+	strlist_release(&argv);
+	return ret;
+}

@@ -49,4 +49,13 @@ void proc_result_release(struct proc_result *res);
  */
 int proc_argv_template(struct strlist *out, const char *tmpl, const char *arg);
 
+/*
+ * Run the argv template `tmpl` (proc_argv_template() with `arg`) in `cwd`,
+ * capturing its output (stdout and stderr), killed after `timeout_s`
+ * seconds (0: no limit).  Returns 0 when it ran (out->status,
+ * out->timed_out say how it ended), MP_ECONFIG for an unterminated quote
+ * or a template with no word, MP_EOS when it could not be started.
+ */
+int proc_run_template(struct proc_result *out, const char *tmpl, const char *arg, const char *cwd, long timeout_s);
+
 #endif

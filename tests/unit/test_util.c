@@ -2,6 +2,7 @@
 #include "error.h"
 #include "unit.h"
 #include "util/fs.h"
+#include "util/proc.h"
 #include "util/util.h"
 
 #include <signal.h>
@@ -99,11 +100,31 @@ static void hex_encode__lowercase_two_digits_a_byte(void)
 	is_str(out, "", "nothing");
 }
 
+static void proc_run_template__runs_captures_and_refuses(void)
+{
+	struct proc_result res = PROC_RESULT_INIT;
+
+	is_int(proc_run_template(&res, "sh -c 'pwd; printf %s \"$0\"; exit 3'", "a b", "/", 0), 0, "ran");
+	is_int(res.status, 3, "its exit status");
+	is_str(strbuf_str(&res.out), "/\na b", "in cwd, {} appended as one word, output captured");
+	proc_result_release(&res);
+	res = (struct proc_result)PROC_RESULT_INIT;
+	is_int(proc_run_template(&res, "sleep 5", NULL, NULL, 1), 0, "a slow command ran");
+	ok(res.timed_out, "and was killed at the limit");
+	proc_result_release(&res);
+	res = (struct proc_result)PROC_RESULT_INIT;
+	is_int(proc_run_template(&res, "  ", NULL, NULL, 0), MP_ECONFIG, "no word: a configuration error");
+	is_int(proc_run_template(&res, "x 'open", NULL, NULL, 0), MP_ECONFIG, "unterminated quote");
+	is_int(proc_run_template(&res, "/nonexistent/meshpush-tool", NULL, NULL, 0), MP_EOS, "cannot start");
+	proc_result_release(&res);
+}
+
 int main(void)
 {
 	RUN(xgrow__refuses_a_size_that_overflows);
 	RUN(strbuf_add_quoted_path__as_git_shows_paths);
 	RUN(fs_mkdir_p__parents_and_the_empty_path);
 	RUN(hex_encode__lowercase_two_digits_a_byte);
+	RUN(proc_run_template__runs_captures_and_refuses);
 	return unit_done();
 }
