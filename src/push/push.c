@@ -268,6 +268,8 @@ static int check_agents(struct push_run *r)
 			const char *src = NULL;
 			int t = config_token(&tok, &src, cfg, a);
 
+			if (tok)
+				explicit_bzero(tok, strlen(tok)); /* only its presence was wanted */
 			free(tok);
 			if (t == MP_ENOTFOUND) {
 				ret = mp_error_set(MP_ECONFIG,
