@@ -7,6 +7,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A value as shown: a URL's user information (user:password, a token) masked. */
+static void print_value(const char *v)
+{
+	const char *info;
+	size_t n = url_userinfo(&info, v);
+
+	if (n)
+		printf("%.*s***@%s", (int)(info - v), v, info + n);
+	else
+		fputs(v, stdout);
+}
+
 static void print_entry(const struct config_entry *e, int show_origin)
 {
 	if (show_origin)
@@ -15,7 +27,8 @@ static void print_entry(const struct config_entry *e, int show_origin)
 		printf("%s.%s.%s", e->section, e->sub, e->key);
 	else
 		printf("%s.%s", e->section, e->key);
-	printf(" = %s", e->value);
+	fputs(" = ", stdout);
+	print_value(e->value);
 	if (e->schema && e->schema->type == CFG_SECRET) {
 		char *secret = NULL;
 		int rc = config_resolve_secret(&secret, e->value, "secret");
@@ -71,9 +84,10 @@ int cmd_config(int argc, const char **argv, struct cmd_ctx *ctx)
 		if (d2 != d1)
 			sub = xstrndup(d1 + 1, (size_t)(d2 - d1 - 1));
 		v = config_get(&ctx->cfg, section, sub, d2 + 1);
-		if (v)
-			printf("%s\n", v); /* a token key holds only its source, never the token */
-		else
+		if (v) {
+			print_value(v); /* a token key holds only its source, never the token */
+			putchar('\n');
+		} else
 			ret = 1;
 		free(section);
 		free(sub);

@@ -11,7 +11,6 @@
 #include "hooks/check.h"
 #include "hooks/hooks.h"
 #include "hooks/push.h"
-#include "journal/journal.h"
 #include "scan/scan.h"
 #include "util/fs.h"
 #include "util/proc.h"
@@ -192,30 +191,8 @@ static int new_engine(struct scan_engine **out, const struct config *cfg)
 static void journal_verdict(struct cmd_ctx *ctx, const char *event, const char *remote,
 			    const struct push_plan *plan, const struct scan_report *r, const char *verdict)
 {
-	json_t *fields = json_object(), *refs = json_array(), *rules = json_array();
-
-	if (remote) {
-		/* a URL loses its user information: it may hold a token */
-		char *safe = url_without_userinfo(remote);
-
-		json_object_set_new(fields, "remote", json_string(safe));
-		free(safe);
-	}
-	for (size_t i = 0; plan && i < plan->nr; i++)
-		json_array_append_new(refs, json_string(plan->refs[i].remote_ref));
-	for (size_t i = 0; r && i < r->nr; i++)
-		json_array_append_new(rules, json_string(r->findings[i].rule));
-	if (plan)
-		json_object_set_new(fields, "refs", refs);
-	else
-		json_decref(refs);
-	json_object_set_new(fields, "commits", json_integer(plan ? (json_int_t)plan->ncommits : 0));
-	json_object_set_new(fields, "findings", json_integer(r ? (json_int_t)r->nr : 0));
-	json_object_set_new(fields, "rules", rules);
-	json_object_set_new(fields, "verdict", json_string(verdict));
-	if (journal_append(ctx->gitdir, event, fields) < 0)
+	if (hooks_journal_verdict(ctx->gitdir, event, remote, plan, r, verdict) < 0)
 		warning("%s", mp_error_last());
-	json_decref(fields);
 }
 
 static int hook_pre_commit(struct hook_run *run, struct cmd_ctx *ctx)

@@ -13,7 +13,8 @@ struct log_opts {
 	int json;
 	int max;
 	const char *event;
-	json_t *kept; /* the last `max` entries, when limited */
+	json_t **kept;       /* the last `max` entries, when limited: a ring, oldest at `next` once full */
+	size_t nr, alloc, next;
 };
 
 static void print_entry(json_t *entry, int as_json)
@@ -60,9 +61,14 @@ static int collect(json_t *entry, void *payload)
 	if (o->event && (!ev || strcmp(ev, o->event)))
 		return 0;
 	if (o->max > 0) {
-		json_array_append(o->kept, entry);
-		if ((int)json_array_size(o->kept) > o->max)
-			json_array_remove(o->kept, 0);
+		if (o->nr < (size_t)o->max) {
+			o->kept = xgrow(o->kept, sizeof(*o->kept), o->nr + 1, &o->alloc);
+			o->kept[o->nr++] = json_incref(entry);
+		} else {
+			json_decref(o->kept[o->next]);
+			o->kept[o->next] = json_incref(entry);
+			o->next = (o->next + 1) % o->nr;
+		}
 		return 0;
 	}
 	print_entry(entry, o->json);
@@ -71,7 +77,7 @@ static int collect(json_t *entry, void *payload)
 
 int cmd_log(int argc, const char **argv, struct cmd_ctx *ctx)
 {
-	struct log_opts o = { 0, 0, NULL, json_array() };
+	struct log_opts o = { 0, 0, NULL, NULL, 0, 0, 0 };
 	const struct opt_spec opts[] = {
 		OPT_BOOL("json", 0, &o.json, "print each event as a JSON line"),
 		OPT_INT("max-count", 'n', &o.max, "N", "show only the last N events"),
@@ -79,18 +85,18 @@ int cmd_log(int argc, const char **argv, struct cmd_ctx *ctx)
 		OPT_END()
 	};
 	const struct opt_usage usage = { "log", "[-n N] [--json] [--event EVENT]", "show the audit journal", opts };
-	size_t bad = 0, i;
-	json_t *e;
+	size_t bad = 0;
 	int ret;
 
-	if ((ret = opt_parse(&usage, argc, argv)) != 0) {
-		json_decref(o.kept);
-		return ret == OPT_HELP_SHOWN ? 0 : MP_EXIT_USAGE;
-	}
+	OPT_PARSE_OR_RETURN(&usage, argc, argv);
 	ret = journal_foreach(ctx->gitdir, collect, &o, &bad);
-	json_array_foreach(o.kept, i, e)
+	for (size_t k = 0; k < o.nr; k++) {
+		json_t *e = o.kept[(o.next + k) % o.nr];
+
 		print_entry(e, o.json);
-	json_decref(o.kept);
+		json_decref(e);
+	}
+	free(o.kept);
 	if (ret < 0) {
 		mp_error_print();
 		return mp_exit_code(ret);

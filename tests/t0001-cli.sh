@@ -103,4 +103,13 @@ test_expect_success 'the man page documents every option of every command and ev
 	done
 '
 
+test_expect_success 'libcurl is loaded on the first network call, not at start-up' '
+	ldd "$SRC_DIR/git-meshpush" >libs &&
+	test_grep "libgit2" libs &&
+	test_grep -v "libcurl" libs &&
+	echo hello >small.txt &&
+	LD_DEBUG=files git-meshpush scan small.txt 2>ld.txt &&
+	test_grep -v "file=libcurl" ld.txt
+'
+
 test_done

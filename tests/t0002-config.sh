@@ -97,6 +97,16 @@ test_expect_success 'a token source continued on an indented line is refused wit
 	rm "$XDG_CONFIG_HOME/meshpush/config.ini"
 '
 
+test_expect_success 'config masks the credentials of a URL' '
+	mkdir -p url-config/meshpush &&
+	printf "[agent \"oracle\"]\nwebhook = http://mesh:tok-url-0123456789@127.0.0.1:1/hooks/agent\n" \
+		>url-config/meshpush/config.ini &&
+	XDG_CONFIG_HOME=$PWD/url-config git -C repo meshpush config >out &&
+	test_grep "^agent.oracle.webhook = http://\*\*\*@127.0.0.1:1/hooks/agent$" out &&
+	XDG_CONFIG_HOME=$PWD/url-config git -C repo meshpush config agent.oracle.webhook >out &&
+	test_grep -v "tok-url" out
+'
+
 test_expect_success 'a bare repository reads .meshpush.ini from HEAD' '
 	git init -q src &&
 	printf "[mesh]\nproduction = trunk\n" >src/.meshpush.ini &&
@@ -117,6 +127,22 @@ test_expect_success 'the journal is JSON lines read by log, and survives a torn 
 	test_grep "skipped 1 damaged line" err &&
 	git -C repo meshpush log --json >out &&
 	test_grep "^{\"time\":\"2026-11-26T10:00:00Z\",\"event\":\"install\",\"files\":2}$" out
+'
+
+test_expect_success 'log -n N shows the last N events (of --event EVENT)' '
+	for i in 1 2 3 4 5; do
+		ev=install && test $i = 4 && ev=announce
+		echo "{\"time\":\"2026-11-26T10:00:0${i}Z\",\"event\":\"$ev\",\"n\":$i}" || return 1
+	done >repo/.git/meshpush/journal.jsonl &&
+	git -C repo meshpush log -n 2 >out &&
+	printf "%s\n" "2026-11-26T10:00:04Z  announce     n=4" "2026-11-26T10:00:05Z  install      n=5" >expect &&
+	test_cmp expect out &&
+	git -C repo meshpush log -n 3 --event install >out &&
+	printf "%s\n" "2026-11-26T10:00:02Z  install      n=2" "2026-11-26T10:00:03Z  install      n=3" \
+		"2026-11-26T10:00:05Z  install      n=5" >expect &&
+	test_cmp expect out &&
+	git -C repo meshpush log -n 9 >out &&
+	test $(wc -l <out) = 5
 '
 
 test_expect_success 'log shows control characters of journaled text escaped, never raw' '

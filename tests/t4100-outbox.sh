@@ -182,6 +182,16 @@ test_expect_success 'a damaged entry is reported and skipped' '
 	rm "$OUTBOX/broken.oracle.json"
 '
 
+test_expect_success 'the longest id an announcement may have is queued, listed and dropped' '
+	id=$(printf "a/%.0s" $(seq 100)) &&
+	test_expect_code 3 git -C repo meshpush announce long.js --to oracle --purpose p --id "$id" 2>err &&
+	test_grep "queued for oracle" err &&
+	git -C repo meshpush outbox list --json >out &&
+	test_grep "\"id\": *\"$id\"" out &&
+	git -C repo meshpush outbox drop "$id" >out &&
+	test_grep "dropped 1 queued delivery" out
+'
+
 test_expect_success 'usage errors' '
 	test_expect_code 2 git -C repo meshpush outbox frob 2>err &&
 	test_grep "usage: git meshpush outbox" err &&

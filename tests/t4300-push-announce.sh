@@ -41,6 +41,15 @@ Mesh-Purpose: does b" &&
 	test_cmp expect actual
 '
 
+test_expect_success 'a Mesh-To name with control characters is warned about escaped' '
+	printf "y\n" >mesh/shared/voltagent/e.js &&
+	git -C mesh add shared/voltagent/e.js &&
+	git -C mesh commit -qm "Add e" -m "Mesh-To: oracle, $(printf "evil\033[2J")" &&
+	git -C mesh push -q origin main 2>err &&
+	test_must_fail grep -q "$(printf "\033")" err &&
+	test_grep "Mesh-To: names \"evil\\\\033\[2J\"" err
+'
+
 test_expect_success 'a non-production branch is not announced' '
 	n=$(receiver_requests oracle) &&
 	git -C mesh checkout -q -b topic &&

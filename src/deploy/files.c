@@ -313,9 +313,7 @@ int deploy_verify(char **output, const struct config *cfg, const char *mapping, 
 {
 	const char *tmpl = config_get(cfg, "install", mapping, "verify");
 	struct strlist argv = STRLIST_INIT;
-	struct proc_opts po = PROC_OPTS_INIT;
 	struct proc_result res = PROC_RESULT_INIT;
-	const char **av = NULL;
 	long timeout = config_get_int(cfg, "install", mapping, "verify_timeout");
 	int ret;
 
@@ -333,17 +331,11 @@ int deploy_verify(char **output, const struct config *cfg, const char *mapping, 
 		if (!match)
 			return 2;
 	}
-	if ((ret = proc_argv_template(&argv, tmpl, file)) < 0)
+	/* `file` is appended when no word holds "{}": the argv is never empty */
+	ret = proc_run_template(&res, tmpl, file, dir, timeout);
+	if (ret == MP_ECONFIG)
 		goto cleanup;
-	if (!argv.nr) {
-		ret = 2;
-		goto cleanup;
-	}
-	av = strlist_argv(&argv);
-	po.cwd = dir;
-	po.capture = 1;
-	po.timeout_ms = timeout > 0 ? (int)(timeout * 1000) : 0;
-	if ((ret = proc_run(&res, av, &po)) < 0) {
+	if (ret < 0) {
 		/* could not start it: a failed verification, with why */
 		*output = xstrdup(mp_error_last());
 		mp_error_clear();
@@ -362,7 +354,6 @@ int deploy_verify(char **output, const struct config *cfg, const char *mapping, 
 		ret = 1;
 	}
 cleanup:
-	free(av);
 	strlist_release(&argv);
 	proc_result_release(&res);
 	return ret;

@@ -1,6 +1,7 @@
 #include "hooks/check.h"
 
 #include "error.h"
+#include "journal/journal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -72,5 +73,35 @@ int hooks_scan_plan(struct scan_report *r, struct scan_engine *e, git_repository
 	for (size_t i = 0; i < plan->nr && !ret; i++)
 		if (plan->refs[i].not_commit)
 			ret = scan_object(r, e, repo, &plan->refs[i]);
+	return ret;
+}
+
+int hooks_journal_verdict(const char *gitdir, const char *event, const char *remote, const struct push_plan *plan,
+			  const struct scan_report *r, const char *verdict)
+{
+	json_t *fields = json_object(), *refs = json_array(), *rules = json_array();
+	int ret;
+
+	if (remote) {
+		/* a URL loses its user information: it may hold a token */
+		char *safe = url_without_userinfo(remote);
+
+		json_object_set_new(fields, "remote", json_string(safe));
+		free(safe);
+	}
+	for (size_t i = 0; plan && i < plan->nr; i++)
+		json_array_append_new(refs, json_string(plan->refs[i].remote_ref));
+	for (size_t i = 0; r && i < r->nr; i++)
+		json_array_append_new(rules, json_string(r->findings[i].rule));
+	if (plan)
+		json_object_set_new(fields, "refs", refs);
+	else
+		json_decref(refs);
+	json_object_set_new(fields, "commits", json_integer(plan ? (json_int_t)plan->ncommits : 0));
+	json_object_set_new(fields, "findings", json_integer(r ? (json_int_t)r->nr : 0));
+	json_object_set_new(fields, "rules", rules);
+	json_object_set_new(fields, "verdict", json_string(verdict));
+	ret = journal_append(gitdir, event, fields);
+	json_decref(fields);
 	return ret;
 }

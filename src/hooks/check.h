@@ -17,4 +17,13 @@
 int hooks_scan_plan(struct scan_report *r, struct scan_engine *e, git_repository *repo,
 		    const struct push_plan *plan);
 
+/*
+ * Journal a hook's verdict on a commit (`plan` NULL) or a push in
+ * `gitdir`: event `event` with the remote (without user information),
+ * the refs, how many commits and findings, the rules that found them
+ * (never a secret) and `verdict`.  Returns 0 or MP_EOS.
+ */
+int hooks_journal_verdict(const char *gitdir, const char *event, const char *remote, const struct push_plan *plan,
+			  const struct scan_report *r, const char *verdict);
+
 #endif

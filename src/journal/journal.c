@@ -5,10 +5,8 @@
 #include "util/util.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -24,17 +22,6 @@ void journal_timestamp(char *buf, size_t len)
 
 	gmtime_r(&t, &tm);
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-/* 1 when the file open as `fd` is empty or ends with a newline. */
-static int ends_with_newline(int fd)
-{
-	struct stat st;
-	char c;
-
-	if (fstat(fd, &st) < 0 || st.st_size == 0)
-		return 1;
-	return pread(fd, &c, 1, st.st_size - 1) != 1 || c == '\n';
 }
 
 int journal_append(const char *gitdir, const char *event, json_t *fields)
@@ -56,20 +43,13 @@ int journal_append(const char *gitdir, const char *event, json_t *fields)
 		goto cleanup;
 	}
 	len = strlen(dumped);
-	line = xmalloc(len + 2); /* room for a leading newline and the final one */
+	line = xmalloc(len + 1);
 	memcpy(line, dumped, len);
 	line[len++] = '\n';
 	dir = xstrndup(path, (size_t)(strrchr(path, '/') - path));
-	if ((ret = fs_mkdir_p(dir, 0700)) < 0)
+	if ((ret = fs_mkdir_p(dir, 0700)) < 0 || (ret = fs_log_open(&fd, path)) < 0)
 		goto cleanup;
-	fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-	if (fd >= 0 && !ends_with_newline(fd)) {
-		/* A write cut short by a crash: end that line, so this event stays whole. */
-		memmove(line + 1, line, len);
-		line[0] = '\n';
-		len++;
-	}
-	if (fd < 0 || write(fd, line, len) != (ssize_t)len) {
+	if (write(fd, line, len) != (ssize_t)len) {
 		ret = mp_error_set(MP_EOS, "cannot write journal '%s': %s", path, strerror(errno));
 		goto cleanup;
 	}

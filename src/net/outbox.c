@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <openssl/evp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,19 +43,37 @@ static void encode_name(struct strbuf *sb, const char *s)
 	}
 }
 
+/* Longest file name an entry gets from its id and agent; longer pairs are named by their hash. */
+#define MAX_ENTRY_NAME 200
+
 static char *entry_path(const char *id, const char *agent)
 {
-	struct strbuf sb = STRBUF_INIT;
-	char *dir = outbox_dir();
+	struct strbuf name = STRBUF_INIT;
+	char *dir = outbox_dir(), *path;
 
-	strbuf_addstr(&sb, dir);
-	strbuf_addch(&sb, '/');
-	encode_name(&sb, id);
-	strbuf_addch(&sb, '.');
-	encode_name(&sb, agent);
-	strbuf_addstr(&sb, ".json");
+	encode_name(&name, id);
+	strbuf_addch(&name, '.');
+	encode_name(&name, agent);
+	if (name.len > MAX_ENTRY_NAME) {
+		/* an id may have 200 characters, each encoded as three: past NAME_MAX */
+		unsigned char md[EVP_MAX_MD_SIZE];
+		unsigned int mdlen = 0;
+		char hex[2 * EVP_MAX_MD_SIZE + 1];
+		struct strbuf key = STRBUF_INIT;
+
+		strbuf_addstr(&key, id);
+		strbuf_add(&key, "", 1);
+		strbuf_addstr(&key, agent);
+		EVP_Digest(key.buf, key.len, md, &mdlen, EVP_sha256(), NULL);
+		hex_encode(hex, md, mdlen);
+		strbuf_reset(&name);
+		strbuf_addf(&name, "h-%s", hex);
+		strbuf_release(&key);
+	}
+	path = xasprintf("%s/%s.json", dir, name.buf);
+	strbuf_release(&name);
 	free(dir);
-	return strbuf_detach(&sb);
+	return path;
 }
 
 void outbox_entry_release(struct outbox_entry *e)

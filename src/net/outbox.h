@@ -1,7 +1,8 @@
 /*
  * The outbox: announcements not yet delivered, one JSON file per
  * (announcement, agent) in $XDG_STATE_HOME/meshpush/outbox/, named
- * "<id>.<agent>.json", mode 0600, written atomically.  An entry holds the
+ * "<id>.<agent>.json" (%XX-encoded; "h-<sha256 of both>.json" when that
+ * is too long for a file name), mode 0600, written atomically.  An entry holds the
  * message text, never a token or a signature: the request is rebuilt from
  * the configuration when it is delivered (with the same id as
  * Idempotency-Key).

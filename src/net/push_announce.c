@@ -258,9 +258,16 @@ int push_announcement_build(struct announcement *out, const struct config *cfg, 
 		if (self && !strcmp(self, to.items[i]))
 			continue;
 		if (!strlist_has(&agents, to.items[i])) {
+			/* a name from someone's commit message: no raw control bytes on the pusher's terminal */
+			struct strbuf name = STRBUF_INIT;
+
+			strbuf_add_quoted_path(&name, to.items[i], 1);
 			if (warnings)
-				strlist_push_nodup(warnings, xasprintf("Mesh-To: names '%s', which is not a configured agent: not announced to it",
-								       to.items[i]));
+				strlist_push_nodup(warnings, xasprintf(name.buf[0] == '"'
+								       ? "Mesh-To: names %s, which is not a configured agent: not announced to it"
+								       : "Mesh-To: names '%s', which is not a configured agent: not announced to it",
+								       name.buf));
+			strbuf_release(&name);
 			continue;
 		}
 		strlist_push(&out->to, to.items[i]);

@@ -268,6 +268,8 @@ static int check_agents(struct push_run *r)
 			const char *src = NULL;
 			int t = config_token(&tok, &src, cfg, a);
 
+			if (tok)
+				explicit_bzero(tok, strlen(tok)); /* only its presence was wanted */
 			free(tok);
 			if (t == MP_ENOTFOUND) {
 				ret = mp_error_set(MP_ECONFIG,
@@ -422,23 +424,14 @@ static void note_output(struct push_run *r, const struct strbuf *out)
 static int run_command(struct push_run *r, const char *what, const char *tmpl, const char *arg, long timeout_s,
 		       const char *cwd)
 {
-	struct strlist argv = STRLIST_INIT;
 	struct proc_result res = PROC_RESULT_INIT;
-	struct proc_opts o = PROC_OPTS_INIT;
-	const char **av = NULL;
 	int ret;
 
-	if ((ret = proc_argv_template(&argv, tmpl, arg)) < 0)
-		goto cleanup;
-	if (!argv.nr) {
+	if (!arg && !tmpl[strspn(tmpl, " \t")]) {
 		ret = mp_error_set(MP_ECONFIG, "the %s command is empty", what);
 		goto cleanup;
 	}
-	av = strlist_argv(&argv);
-	o.cwd = cwd;
-	o.capture = 1;
-	o.timeout_ms = (int)(timeout_s > 0 ? timeout_s * 1000 : 0);
-	if ((ret = proc_run(&res, av, &o)) < 0)
+	if ((ret = proc_run_template(&res, tmpl, arg, cwd, timeout_s)) < 0)
 		goto cleanup;
 	if (res.timed_out || res.status != 0) {
 		note_output(r, &res.out);
@@ -450,8 +443,6 @@ static int run_command(struct push_run *r, const char *what, const char *tmpl, c
 					   tmpl, res.status);
 	}
 cleanup:
-	free(av);
-	strlist_release(&argv);
 	proc_result_release(&res);
 	return ret;
 }

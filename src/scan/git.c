@@ -10,10 +10,14 @@
  * only the lines that none of its parents has (conflict resolutions, evil
  * merges); what its parents brought is scanned in their own commits.
  *
- * History: commits are walked oldest first, trees once each (by id), to
- * map every distinct blob to the first commit and path where it appears;
- * then the blobs are scanned on all cores, each thread with its own
- * repository handle (libgit2 objects are not shared between threads).
+ * History: every blob of the object store is read by git itself (one
+ * `git cat-file --batch` in pack order) and scanned on all cores while
+ * `git rev-list --objects` maps every reachable blob to the first commit
+ * and path where it appears; blobs with findings are scanned again with
+ * their path (fast_collect()).  When that cannot be done, commits are
+ * walked here oldest first, trees once each (by id), and the blobs read
+ * with libgit2, each thread with its own repository handle (libgit2
+ * objects are not shared between threads).
  */
 #include "scan/internal.h"
 
@@ -1662,6 +1666,22 @@ static int fast_partial_clone(git_repository *repo)
 	return partial;
 }
 
+/* Whether `path` in `commit` is the blob `id`. */
+static int fast_path_ok(git_repository *repo, const git_oid *commit, const char *path, const git_oid *id)
+{
+	git_commit *c = NULL;
+	git_tree *t = NULL;
+	git_tree_entry *te = NULL;
+	int ok = git_commit_lookup(&c, repo, commit) == 0 && git_commit_tree(&t, c) == 0 &&
+		 git_tree_entry_bypath(&te, t, path) == 0 && !git_oid_cmp(git_tree_entry_id(te), id);
+
+	git_error_clear();
+	git_tree_entry_free(te);
+	git_tree_free(t);
+	git_commit_free(c);
+	return ok;
+}
+
 static int cmp_rec(const void *a, const void *b)
 {
 	return git_oid_cmp(&((const struct fast_rec *)a)->id, &((const struct fast_rec *)b)->id);
@@ -1681,6 +1701,7 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 	struct fast_writer wr = { -1, STRBUF_INIT };
 	pthread_t wt;
 	int wt_started = 0;
+	size_t nlisted = 0, nread = 0;
 	struct fast f;
 	struct fast_worker *w = xcalloc(nw, sizeof(*w));
 	struct fast_recs mine = { 0 }, all = { 0 };
@@ -1728,6 +1749,7 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 			} else {
 				strbuf_add(&wr.data, line.buf, GIT_OID_HEXSZ);
 				strbuf_addch(&wr.data, '\n');
+				nlisted++;
 			}
 		}
 	}
@@ -1785,7 +1807,11 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 		f.qbytes += size;
 		pthread_cond_signal(&f.more);
 		pthread_mutex_unlock(&f.lock);
+		if (h->progress && !(++nread % 64))
+			h->progress(nread, nlisted + 1, h->payload);
 	}
+	if (h->progress && nread)
+		h->progress(nlisted, nlisted, h->payload); /* done: clears the line */
 	while (fast_fill(&in)) /* let it finish */
 		in.pos = in.len;
 	close(in.fd);
@@ -1820,6 +1846,20 @@ out_join:
 	all = mine;
 	memset(&mine, 0, sizeof(mine));
 	qsort(all.v, all.nr, sizeof(*all.v), cmp_rec);
+
+	/*
+	 * rev-list cuts a path at a newline: check the path of each blob that
+	 * is reported by name (few), else let the walk do it all
+	 */
+	for (size_t i = 0; i < f.nobjs; i++) {
+		struct fast_rec key, *rec;
+
+		key.id = f.objs[i].id;
+		rec = bsearch(&key, all.v, all.nr, sizeof(*all.v), cmp_rec);
+		if ((!rec || rec->kind == FB_CANDIDATE || rec->kind == FB_TOO_BIG) &&
+		    !fast_path_ok(repo, &f.commits[f.objs[i].index], f.objs[i].path, &f.objs[i].id))
+			goto out_f;
+	}
 
 	/* the reachable blobs, in walk order */
 	for (size_t i = 0; i < f.nobjs; i++) {

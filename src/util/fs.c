@@ -79,6 +79,33 @@ int fs_mkdir_p(const char *path, mode_t mode)
 	return ret;
 }
 
+/* 1 when the file open as `fd` is empty or ends with a newline. */
+static int ends_with_newline(int fd)
+{
+	struct stat st;
+	char c;
+
+	if (fstat(fd, &st) < 0 || st.st_size == 0)
+		return 1;
+	return pread(fd, &c, 1, st.st_size - 1) != 1 || c == '\n';
+}
+
+int fs_log_open(int *out_fd, const char *path)
+{
+	int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+
+	*out_fd = -1;
+	if (fd < 0 || (!ends_with_newline(fd) && write(fd, "\n", 1) != 1)) {
+		int ret = mp_error_set(MP_EOS, "cannot write '%s': %s", path, strerror(errno));
+
+		if (fd >= 0)
+			close(fd);
+		return ret;
+	}
+	*out_fd = fd;
+	return 0;
+}
+
 int fs_fsync_parent(const char *path)
 {
 	char *copy = xstrdup(path);

@@ -29,6 +29,14 @@ int fs_mkdir_p(const char *path, mode_t mode);
  */
 int fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode);
 
+/*
+ * Open the line log `path` for appending (created 0600) into `*out_fd`:
+ * lines written with one write(2) each never interleave with those of
+ * another writer.  A last line cut short by a crash is ended first, so
+ * that the next line stays whole.  Returns 0 or MP_EOS.
+ */
+int fs_log_open(int *out_fd, const char *path);
+
 /* fsync the directory that contains `path`.  Returns 0 or MP_EOS. */
 int fs_fsync_parent(const char *path);
 

@@ -8,17 +8,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-
-	if (fd >= 0) {
-		(void)!write(fd, text, strlen(text));
-		fchmod(fd, mode);
-		close(fd);
-	}
-}
-
 static int load_text(struct config *cfg, const char *text)
 {
 	return config_add_text(cfg, ".meshpush.ini", text, strlen(text), CONFIG_REPO);
@@ -58,7 +47,7 @@ static void config_load__environment_and_overrides(void)
 
 	ini = malloc(strlen(dir) + 32);
 	sprintf(ini, "%s/.meshpush.ini", dir);
-	write_file(ini, "[mesh]\nretries = 5\ntimeout = 7\n[agent \"oracle\"]\nwebhook = http://127.0.0.1:1/hooks/agent\n", 0644);
+	unit_write_file(ini, "[mesh]\nretries = 5\ntimeout = 7\n[agent \"oracle\"]\nwebhook = http://127.0.0.1:1/hooks/agent\n", 0644);
 	setenv("XDG_CONFIG_HOME", dir, 1); /* no meshpush/config.ini there */
 	setenv("MESHPUSH_MESH_RETRIES", "9", 1);
 	strlist_push(&ov, "agent.oracle.webhook=http://127.0.0.1:2/hooks/agent");
@@ -147,7 +136,7 @@ static void config_tokens__sources(void)
 	const char *src = NULL;
 
 	snprintf(path, sizeof(path), "%s/tok", dir);
-	write_file(path, "file-token-value\n", 0600);
+	unit_write_file(path, "file-token-value\n", 0600);
 	snprintf(text, sizeof(text), "[token]\noracle = file:%s\nsandman = env:UNIT_TOKEN\nnone = env:UNIT_UNSET_VAR\n", path);
 	ok(config_add_text(&cfg, "user.ini", text, strlen(text), CONFIG_USER) == 0, "token sources accepted");
 	ok(config_token(&tok, &src, &cfg, "oracle") == 0, "file token resolves");

@@ -12,17 +12,6 @@
 
 static char *tmp;
 
-static void write_file(const char *path, const char *text, mode_t mode)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
-
-	if (fd >= 0) {
-		(void)!write(fd, text, strlen(text));
-		fchmod(fd, mode);
-		close(fd);
-	}
-}
-
 /* Run a shell command in `tmp`; its first line of output into `out` (may be NULL). */
 static int sh(char *out, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int sh(char *out, size_t len, const char *fmt, ...)
@@ -67,7 +56,7 @@ static void hooks_install__chain_and_restore(void)
 	struct stat before, after;
 
 	fs_mkdir_p(dir, 0755);
-	write_file(hook, "#!/bin/sh\nexit 0\n", 0700);
+	unit_write_file(hook, "#!/bin/sh\nexit 0\n", 0700);
 	stat(hook, &before);
 	is_int(hooks_install(&a, dir, "pre-push", 0), 0, "install over a foreign hook succeeds");
 	is_int(a, HOOK_INSTALLED_CHAIN, "it says the foreign hook is chained");
@@ -95,8 +84,8 @@ static void hooks_install__conflict_changes_nothing(void)
 	enum hook_action a = HOOK_ALREADY;
 
 	fs_mkdir_p(dir, 0755);
-	write_file(hook, "#!/bin/sh\necho a\n", 0755);
-	write_file(chained, "#!/bin/sh\necho b\n", 0755);
+	unit_write_file(hook, "#!/bin/sh\necho a\n", 0755);
+	unit_write_file(chained, "#!/bin/sh\necho b\n", 0755);
 	is_int(hooks_install_check(dir, "pre-commit", 0), MP_EPOLICY, "the check refuses");
 	is_int(hooks_install(&a, dir, "pre-commit", 0), MP_EPOLICY, "install refuses");
 	ok(strstr(mp_error_last(), "already holds a chained hook") != NULL, "and says why");
@@ -113,7 +102,7 @@ static void hooks_install__edited_stub_needs_force(void)
 	struct hook_status st;
 
 	fs_mkdir_p(dir, 0755);
-	write_file(hook, edited, 0755);
+	unit_write_file(hook, edited, 0755);
 	hooks_status(&st, dir, "post-merge");
 	is_int(st.state, HOOK_OURS_EDITED, "an edited stub is recognised");
 	is_int(hooks_uninstall(&a, dir, "post-merge", 0), MP_EPOLICY, "uninstall refuses without force");

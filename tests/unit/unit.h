@@ -6,9 +6,12 @@
 #ifndef MP_UNIT_H
 #define MP_UNIT_H
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int unit_count, unit_failed;
 static const char *unit_case = "";
@@ -53,6 +56,18 @@ static inline int unit_done(void)
 {
 	printf("1..%d\n", unit_count);
 	return unit_failed ? 1 : 0;
+}
+
+/* Write `text` to `path` (created or truncated) with `mode`, whatever the umask. */
+static inline void unit_write_file(const char *path, const char *text, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	if (fd >= 0) {
+		(void)!write(fd, text, strlen(text));
+		fchmod(fd, mode);
+		close(fd);
+	}
 }
 
 /* A fresh temporary directory for a test, removed by the caller's rm -rf. */
