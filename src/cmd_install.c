@@ -36,6 +36,10 @@ int cmd_install(int argc, const char **argv, struct cmd_ctx *ctx)
 	ret = deploy_install(&report, &ctx->cfg, ctx->repo, ctx->gitdir, &dopts);
 	if (ret < 0) {
 		mp_error_print();
+		if (report.nr) /* some files may be done: never silently half an install */
+			fputs("hint: files installed before this error are in place with their backups "
+			      "('git meshpush rollback --list'); run 'git meshpush install' again once it is fixed\n",
+			      stderr);
 		ret = mp_exit_code(ret);
 		goto cleanup;
 	}

@@ -139,6 +139,10 @@ test_expect_success 'disk full where the backups go: no file replaced without it
 	cat err &&
 	test_grep "No space left on device" err &&
 	test_grep -v "cross-device" err &&
+	test_grep "run .git meshpush install. again" err &&
+	XDG_STATE_HOME="$TRASH/full-state" git -C agent meshpush rollback --list >list &&
+	cat list &&
+	test_grep "big:b1.txt" list &&
 	each_old_or_new "$HOME/ws-big" v1/shared/big v3/shared/big b1.txt b2.txt b3.txt &&
 	for f in b1.txt b2.txt b3.txt; do
 		cmp -s "$HOME/ws-big/$f" v3/shared/big/$f || continue
