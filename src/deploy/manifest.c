@@ -240,17 +240,6 @@ static json_t *entry_json(const char *path, int present, const git_oid *oid, uns
 	return o;
 }
 
-/* 1 when the file open as `fd` is empty or ends with a newline. */
-static int log_ends_with_newline(int fd)
-{
-	struct stat st;
-	char c;
-
-	if (fstat(fd, &st) < 0 || st.st_size == 0)
-		return 1;
-	return pread(fd, &c, 1, st.st_size - 1) != 1 || c == '\n';
-}
-
 int manifest_record(struct manifest *m, const char *path, int present, const git_oid *oid,
 		    unsigned mode, const char *install, const char *why, const git_oid *hold)
 {
@@ -264,12 +253,8 @@ int manifest_record(struct manifest *m, const char *path, int present, const git
 		char *log = xasprintf("%s.log", m->file), *dir = deploy_state_path("manifests");
 
 		fs_mkdir_p(dir, 0700);
-		m->log_fd = open(log, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
-		if (m->log_fd < 0)
-			ret = mp_error_set(MP_EOS, "cannot write manifest log '%s': %s", log, strerror(errno));
-		else if (!log_ends_with_newline(m->log_fd) && write(m->log_fd, "\n", 1) != 1)
-			/* a line cut short by a crash: end it, or the next line would be lost with it */
-			ret = mp_error_set(MP_EOS, "cannot write manifest log '%s': %s", log, strerror(errno));
+		/* a line cut short by a crash is ended, or the next line would be lost with it */
+		ret = fs_log_open(&m->log_fd, log);
 		free(dir);
 		free(log);
 		if (ret < 0)

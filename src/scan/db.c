@@ -67,8 +67,7 @@ static void cache_key(char out[65], const struct scan_engine *e)
 	for (size_t i = 0; i < e->disabled.nr; i++)
 		strbuf_addf(&sb, "\ndisable %s", e->disabled.items[i]);
 	scan_sha256(md, sb.buf, sb.len);
-	for (int i = 0; i < 32; i++)
-		sprintf(out + 2 * i, "%02x", md[i]);
+	hex_encode(out, md, sizeof(md));
 	strbuf_release(&sb);
 }
 

@@ -250,8 +250,7 @@ char *scan_fingerprint(const char *rule, const char *path, const char *secret)
 	char hex[17];
 
 	scan_sha256(md, secret, strlen(secret));
-	for (int i = 0; i < 8; i++)
-		sprintf(hex + 2 * i, "%02x", md[i]);
+	hex_encode(hex, md, 8);
 	while (path[0] == '.' && path[1] == '/')
 		path += 2;
 	return xasprintf("%s:%s:%s", rule, path, hex);

@@ -42,9 +42,7 @@ void ssh_sha256_hex(char hex[65], const void *data, size_t len)
 	unsigned int n = 0;
 
 	EVP_Digest(data, len, md, &n, EVP_sha256(), NULL);
-	for (unsigned int i = 0; i < n && i < 32; i++)
-		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-	hex[64] = '\0';
+	hex_encode(hex, md, 32);
 }
 
 int ssh_target_parse(struct ssh_target *out, const char *user_at_host, long port, const char *dest)
