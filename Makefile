@@ -54,7 +54,7 @@ all: git-meshpush git-meshpush.1
 git-meshpush: $(BUILD)/git-meshpush
 	cp $< $@
 
-$(BUILD)/git-meshpush: $(MAIN_OBJ) $(BUILD)/libmeshpush.a
+$(BUILD)/git-meshpush: $(MAIN_OBJ) $(BUILD)/libmeshpush.a Makefile
 	@echo "    LINK $@"
 	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
