@@ -56,7 +56,7 @@ git-meshpush: $(BUILD)/git-meshpush
 
 $(BUILD)/git-meshpush: $(MAIN_OBJ) $(BUILD)/libmeshpush.a Makefile
 	@echo "    LINK $@"
-	@$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+	@$(CC) $(ALL_CFLAGS) -o $@ $(filter-out Makefile,$^) $(LIBS)
 
 $(BUILD)/libmeshpush.a: $(LIB_OBJS)
 	@rm -f $@
