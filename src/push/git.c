@@ -287,14 +287,27 @@ static int head_is_pushed(struct push_run *r)
 	return found;
 }
 
+/* Record HEAD as the push's commit: "<label> <short id>[ \"<subject>\"]". */
+static int record_head(struct push_run *r, const char *what, const char *label, const char *subject)
+{
+	char hex[GIT_OID_HEXSZ + 1];
+	git_oid head;
+
+	if (git_reference_name_to_id(&head, r->env->repo, "HEAD") < 0)
+		return mp_error_git("%s", what);
+	git_oid_tostr(hex, sizeof(hex), &head);
+	r->out->commit = xstrdup(hex);
+	push_summary(r, "%s %.12s%s%s%s", label, hex, subject ? " \"" : "", subject ? subject : "",
+		     subject ? "\"" : "");
+	return 0;
+}
+
 int push_git_commit(struct push_run *r)
 {
 	struct strlist args = STRLIST_INIT;
 	struct proc_result res = PROC_RESULT_INIT;
 	size_t changed = 0;
 	char *subject = NULL;
-	git_oid head;
-	char hex[GIT_OID_HEXSZ + 1];
 	int ret = 0;
 
 	for (size_t i = 0; i < r->nr; i++)
@@ -307,13 +320,7 @@ int push_git_commit(struct push_run *r)
 			push_hint(r, "change the file first, or announce an earlier push with 'git meshpush announce'");
 			goto cleanup;
 		}
-		if (git_reference_name_to_id(&head, r->env->repo, "HEAD") < 0) {
-			ret = mp_error_git("cannot read HEAD");
-			goto cleanup;
-		}
-		git_oid_tostr(hex, sizeof(hex), &head);
-		r->out->commit = xstrdup(hex);
-		push_summary(r, "already committed as %.12s", hex);
+		ret = record_head(r, "cannot read HEAD", "already committed as", NULL);
 		goto cleanup;
 	}
 	/* copy the files from outside into the shared folder */
@@ -368,13 +375,7 @@ int push_git_commit(struct push_run *r)
 		push_hint(r, "see git's output above (a pre-commit hook may have refused it)");
 		goto undo;
 	}
-	if (git_reference_name_to_id(&head, r->env->repo, "HEAD") < 0) {
-		ret = mp_error_git("cannot read HEAD after committing");
-		goto cleanup;
-	}
-	git_oid_tostr(hex, sizeof(hex), &head);
-	r->out->commit = xstrdup(hex);
-	push_summary(r, "committed %.12s \"%s\"", hex, subject);
+	ret = record_head(r, "cannot read HEAD after committing", "committed", subject);
 	goto cleanup;
 undo:
 	undo_copies(r);
