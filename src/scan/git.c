@@ -1099,6 +1099,27 @@ static int walk_tree(struct history *h, git_repository *repo, git_odb *odb, stru
 	return ret;
 }
 
+/*
+ * Whether `ref` names an object that cannot be read (a missing object, a
+ * damaged pack): history would be lost in silence if it were skipped.
+ */
+static int ref_damaged(git_repository *repo, git_reference *ref)
+{
+	git_reference *direct = NULL;
+	git_odb *odb = NULL;
+	git_object_t type;
+	size_t len;
+	int damaged = 0;
+
+	if (git_reference_resolve(&direct, ref) == 0 && git_reference_target(direct) &&
+	    git_repository_odb(&odb, repo) == 0)
+		damaged = git_odb_read_header(&len, &type, odb, git_reference_target(direct)) < 0;
+	git_odb_free(odb);
+	git_reference_free(direct);
+	git_error_clear();
+	return damaged;
+}
+
 /* The commits of every ref and HEAD (`*out` malloc'd, maybe empty): 0 or an error. */
 static int history_tips(git_oid **out, size_t *nr, git_repository *repo)
 {
@@ -1112,13 +1133,24 @@ static int history_tips(git_oid **out, size_t *nr, git_repository *repo)
 		return mp_error_git("cannot list the references");
 	while (git_reference_next(&ref, it) == 0) {
 		git_object *obj = NULL;
+		int damaged = 0;
 
 		if (git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) == 0) {
 			tips = xgrow(tips, sizeof(*tips), ntips + 1, &atips);
 			tips[ntips++] = *git_object_id(obj);
+		} else {
+			damaged = ref_damaged(repo, ref);
 		}
-		git_error_clear(); /* a ref to a tree or blob, or a broken one: not history */
+		git_error_clear(); /* a ref to a tree or blob, or a dangling symbolic ref: not history */
 		git_object_free(obj);
+		if (damaged) {
+			mp_error_set(MP_EGIT, "cannot read '%s': the repository is damaged (run 'git fsck')",
+				     git_reference_name(ref));
+			git_reference_free(ref);
+			git_reference_iterator_free(it);
+			free(tips);
+			return MP_EGIT;
+		}
 		git_reference_free(ref);
 	}
 	if (git_revparse_single(&head, repo, "HEAD^{commit}") == 0) {

@@ -79,7 +79,7 @@ int pack_obj_header_parse(struct pack_obj_header *out, const unsigned char *p, s
 			c = p[i++];
 			ofs = ((ofs + 1) << 7) | (c & 0x7f);
 		}
-		if (!ofs || ofs > offset)
+		if (!ofs || ofs >= offset) /* itself, or at or before the pack header */
 			return -1;
 		out->base_offset = offset - ofs;
 		break;
