@@ -109,6 +109,11 @@ test_expect_success 'secrets that only live in deltas are found' '
 	grep "^finding $c .src/text.txt. " pack.txt
 '
 
+test_expect_success 'inflated by zlib instead of libdeflate: the same' '
+	(MESHPUSH_SCAN_ZLIB=1 && export MESHPUSH_SCAN_ZLIB && compare_modes deep) &&
+	test $(grep -c "^finding .*src/text.txt" pack.txt) = 10
+'
+
 test_expect_success 'a blob over scan.max_size (whole and as a delta) is not scanned, and said so' '
 	compare_modes deep -c scan.max_size=2000 &&
 	test_grep "^skipped .logs/big.log. larger than scan.max_size (2000 bytes" pack.txt &&

@@ -1999,6 +1999,7 @@ static int fast_pack_pass(struct fast_recs *out, struct history *h, git_reposito
 	git_oid *loose = NULL, zero;
 	size_t nloose = 0, aloose = 0;
 	int ret = 0;
+	double t0 = now_ms();
 
 	memset(&s, 0, sizeof(s));
 	if (getenv("MESHPUSH_SCAN_NO_PACK") || getenv("GIT_OBJECT_DIRECTORY") ||
@@ -2014,6 +2015,8 @@ static int fast_pack_pass(struct fast_recs *out, struct history *h, git_reposito
 		ret = 0;
 		goto cleanup;
 	}
+	if (getenv("MESHPUSH_SCAN_DEBUG"))
+		fprintf(stderr, "debug: packs indexed, %.1f ms\n", now_ms() - t0);
 	/* the loose objects no pack holds (listed once by is_loose()) */
 	memset(&zero, 0, sizeof(zero));
 	is_loose(repo, &zero);
@@ -2038,6 +2041,8 @@ static int fast_pack_pass(struct fast_recs *out, struct history *h, git_reposito
 	s.progress = h->progress;
 	s.progress_payload = h->payload;
 	ret = pack_odb_scan(o, &s);
+	if (getenv("MESHPUSH_SCAN_DEBUG"))
+		fprintf(stderr, "debug: packs scanned, %.1f ms\n", now_ms() - t0);
 	if (ret == PACK_FALLBACK) {
 		snprintf(why, sizeof(why), "%s", s.why[0] ? s.why : "a loose object could not be read");
 		ret = 0;

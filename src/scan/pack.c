@@ -21,6 +21,7 @@
 #include "util/util.h"
 
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -682,11 +683,14 @@ struct frame {
 	size_t len;
 };
 
+struct libdeflate_decompressor;
+
 struct scan_worker {
 	struct scan_shared *sh;
 	size_t index;
 	z_stream zs;
 	int zinit;
+	struct libdeflate_decompressor *ld; /* or zlib's zs */
 	struct buf *level; /* one buffer per depth */
 	size_t nlevel;
 	struct buf delta;
@@ -733,6 +737,38 @@ static unsigned char *level_get(struct scan_worker *w, size_t depth, size_t n)
 	return buf_get(&w->level[depth], n);
 }
 
+/*
+ * libdeflate, when the machine has it (Debian's libdeflate0), inflates a
+ * whole buffer of known size about twice as fast as zlib, its adler32
+ * included.  It is loaded with dlopen() on the first history scan: no
+ * start-up cost for the other commands, no build dependency (these three
+ * functions have kept their ABI since libdeflate 1.0).  Without it, or
+ * with MESHPUSH_SCAN_ZLIB set, zlib does the work.
+ */
+static struct {
+	struct libdeflate_decompressor *(*alloc)(void);
+	int (*zlib_decompress_ex)(struct libdeflate_decompressor *d, const void *in, size_t in_nbytes, void *out,
+				  size_t out_nbytes_avail, size_t *actual_in_nbytes_ret, size_t *actual_out_nbytes_ret);
+	void (*free)(struct libdeflate_decompressor *d);
+} ld;
+
+static pthread_once_t ld_once = PTHREAD_ONCE_INIT;
+
+static void ld_load(void)
+{
+	void *lib;
+
+	if (getenv("MESHPUSH_SCAN_ZLIB") || !(lib = dlopen("libdeflate.so.0", RTLD_NOW | RTLD_LOCAL)))
+		return;
+	*(void **)&ld.alloc = dlsym(lib, "libdeflate_alloc_decompressor");
+	*(void **)&ld.zlib_decompress_ex = dlsym(lib, "libdeflate_zlib_decompress_ex");
+	*(void **)&ld.free = dlsym(lib, "libdeflate_free_decompressor");
+	if (!ld.alloc || !ld.zlib_decompress_ex || !ld.free) {
+		memset(&ld, 0, sizeof(ld));
+		dlclose(lib);
+	}
+}
+
 /* Inflate object i's zlib stream (exactly its header's size) into `dst` (size + 1 bytes): 0 or -1. */
 static int inflate_obj(struct scan_worker *w, uint32_t i, unsigned char *dst)
 {
@@ -742,6 +778,12 @@ static int inflate_obj(struct scan_worker *w, uint32_t i, unsigned char *dst)
 	uint64_t start = ob->off + ob->hdr, avail = obj_end(o, i) - start;
 	int zr;
 
+	if (w->ld) {
+		size_t in_used, out_len;
+
+		return ld.zlib_decompress_ex(w->ld, p->data + start, (size_t)avail, dst, (size_t)ob->size + 1, &in_used,
+					     &out_len) == 0 && out_len == ob->size ? 0 : -1;
+	}
 	if (!w->zinit) {
 		if (inflateInit(&w->zs) != Z_OK)
 			return -1;
@@ -879,6 +921,9 @@ static void *scan_main(void *arg)
 	struct pack_scan *s = sh->s;
 	size_t k;
 
+	pthread_once(&ld_once, ld_load);
+	if (ld.alloc)
+		w->ld = ld.alloc(); /* NULL: zlib */
 	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed) &&
 	       (k = atomic_fetch_add(&sh->next_root, 1)) < sh->o->nroots)
 		if (visit_forest(w, sh->o->roots[k]) < 0)
@@ -898,6 +943,8 @@ static void *scan_main(void *arg)
 	}
 	if (w->zinit)
 		inflateEnd(&w->zs);
+	if (w->ld)
+		ld.free(w->ld);
 	for (size_t i = 0; i < w->nlevel; i++)
 		free(w->level[i].p);
 	free(w->level);
