@@ -33,6 +33,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -696,6 +697,8 @@ struct scan_worker {
 	struct buf delta;
 	struct frame *stack;
 	size_t stack_alloc;
+	size_t nroots;   /* forests visited (MESHPUSH_SCAN_DEBUG) */
+	double busy_ms;
 };
 
 static void fail(struct scan_shared *sh, int ret, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -920,14 +923,18 @@ static void *scan_main(void *arg)
 	struct scan_shared *sh = w->sh;
 	struct pack_scan *s = sh->s;
 	size_t k;
+	struct timespec t0, t1;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pthread_once(&ld_once, ld_load);
 	if (ld.alloc)
 		w->ld = ld.alloc(); /* NULL: zlib */
 	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed) &&
-	       (k = atomic_fetch_add(&sh->next_root, 1)) < sh->o->nroots)
+	       (k = atomic_fetch_add(&sh->next_root, 1)) < sh->o->nroots) {
+		w->nroots++;
 		if (visit_forest(w, sh->o->roots[k]) < 0)
 			break;
+	}
 	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed) &&
 	       (k = atomic_fetch_add(&sh->next_extra, 1)) < s->nextra) {
 		int rc = s->extra(s->payloads[w->index], k);
@@ -950,6 +957,8 @@ static void *scan_main(void *arg)
 	free(w->level);
 	free(w->delta.p);
 	free(w->stack);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	w->busy_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	return NULL;
 }
 
@@ -981,6 +990,9 @@ int pack_odb_scan(struct pack_odb *o, struct pack_scan *s)
 	for (size_t i = 1; i < n; i++)
 		if (started[i])
 			pthread_join(tids[i], NULL);
+	if (getenv("MESHPUSH_SCAN_DEBUG"))
+		for (size_t i = 0; i < n; i++)
+			fprintf(stderr, "debug: pack thread %zu: %zu forests, %.1f ms\n", i, w[i].nroots, w[i].busy_ms);
 	if (!sh.ret && s->progress)
 		s->progress(o->nwanted + s->nextra, o->nwanted + s->nextra, s->progress_payload);
 	pthread_mutex_destroy(&sh.lock);
