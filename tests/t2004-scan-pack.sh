@@ -92,7 +92,7 @@ max_chain () {
 test_expect_success 'setup: a file edited 150 times, secrets in old versions, packed with deep chains' '
 	git init -q deep &&
 	make_history 150 1 | git -C deep fast-import --quiet &&
-	git -C deep repack -q -adf --depth=50 --window=50 &&
+	git -C deep -c pack.threads=1 repack -q -adf --depth=50 --window=50 &&
 	test $(ls deep/.git/objects/pack/*.pack | wc -l) = 1 &&
 	chain=$(max_chain deep) && say "longest delta chain: $chain" &&
 	test "$chain" -ge 30
