@@ -28,6 +28,9 @@ WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Isrc -DMP_VERSION='"$(VERSION)"' \
 	-DMP_HOOKDIR='"$(HOOKDIR)"' $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LIBS := $(PKG_LIBS) -ldl -lpthread -lm
+# x86-64 with Hyperscan's static runtime at hand: see "Lazy libraries" below
+LAZY ?= $(if $(and $(filter x86_64,$(firstword $(subst -, ,$(shell $(CC) -dumpmachine)))),\
+	$(filter /%,$(shell $(CC) -print-file-name=libhs_runtime.a))),1,0)
 
 # Debian packages: build, test and benchmark needs (Vectorscan where Hyperscan is missing).
 DEPS_BUILD := build-essential pkg-config git libgit2-dev libcurl4-openssl-dev \
@@ -51,12 +54,44 @@ MAN_PARTS := $(sort $(wildcard docs/man/*.roff))
 
 all: git-meshpush git-meshpush.1
 
+# Lazy libraries (src/util/lazy.h): on x86-64, libgit2, libcrypto and the
+# Hyperscan compiler are loaded on their first call, and the Hyperscan
+# runtime is linked statically, so that a run that needs none of them
+# (a scan of files with the compiled rules cached) loads no more than
+# libc, inih, PCRE2, jansson and zlib.  LAZY=0 links them all as usual.
+ifeq ($(LAZY),1)
+LAZY_NAMES := git2 crypto hs
+LAZY_LIB_git2 := $(shell $(CC) -print-file-name=libgit2.so)
+LAZY_LIB_crypto := $(shell $(CC) -print-file-name=libcrypto.so)
+LAZY_LIB_hs := $(shell $(CC) -print-file-name=libhs.so)
+HS_RUNTIME := $(shell $(CC) -print-file-name=libhs_runtime.a)
+LAZY_OBJS := $(LAZY_NAMES:%=$(BUILD)/lazy/%.o) $(LAZY_NAMES:%=$(BUILD)/lazy/%-stubs.o)
+MAIN_LIBS := $(filter-out -lgit2 -lcrypto -lhs,$(LIBS)) $(HS_RUNTIME)
+
+$(BUILD)/lazy/%.c $(BUILD)/lazy/%-stubs.S: $(MAIN_OBJ) $(LIB_OBJS) tools/lazy-stubs.sh
+	@mkdir -p $(dir $@)
+	@echo "    LAZY $*"
+	@nm -u $(MAIN_OBJ) $(LIB_OBJS) | sh tools/lazy-stubs.sh $* $(LAZY_LIB_$*) $(BUILD)/lazy/$* \
+	  $(if $(filter hs,$*),$(HS_RUNTIME))
+
+.SECONDARY: $(LAZY_NAMES:%=$(BUILD)/lazy/%.c) $(LAZY_NAMES:%=$(BUILD)/lazy/%-stubs.S)
+
+$(BUILD)/lazy/%.o: $(BUILD)/lazy/%.c
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/lazy/%-stubs.o: $(BUILD)/lazy/%-stubs.S
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+else
+MAIN_LIBS := $(LIBS)
+endif
+
 git-meshpush: $(BUILD)/git-meshpush
 	cp $< $@
 
-$(BUILD)/git-meshpush: $(MAIN_OBJ) $(BUILD)/libmeshpush.a Makefile
+$(BUILD)/git-meshpush: $(MAIN_OBJ) $(LAZY_OBJS) $(BUILD)/libmeshpush.a Makefile
 	@echo "    LINK $@"
-	@$(CC) $(ALL_CFLAGS) -o $@ $(filter-out Makefile,$^) $(LIBS)
+	@$(CC) $(ALL_CFLAGS) -o $@ $(filter-out Makefile,$^) $(MAIN_LIBS)
+
 
 $(BUILD)/libmeshpush.a: $(LIB_OBJS)
 	@rm -f $@

@@ -48,6 +48,7 @@ struct scan_engine {
 	size_t nr, alloc;
 
 	hs_database_t *db;
+	hs_scratch_t *scratch0; /* allocated when the cached database was checked; the first context's */
 	uint32_t *hs_rule; /* Hyperscan id -> rule index */
 	size_t hs_nr;
 	int cache_hit;
