@@ -126,8 +126,15 @@ git-meshpush.1: $(MAN_PARTS) VERSION $(BUILD)/git-meshpush
 
 # The rules are embedded with .incbin, which -MMD does not see; their
 # sha256 goes in too (the key of the compiled-rules cache).
-$(BUILD)/src/scan/rules_blob.o: src/scan/rules.ini
-$(BUILD)/src/scan/rules_blob.o: EXTRA_CFLAGS += -DRULES_SHA256='"$(shell sha256sum src/scan/rules.ini | cut -c1-64)"'
+# The scanner parses a lean copy at start-up: comments and the tp/fp
+# examples (with their continuation lines) blanked, so line numbers stay.
+$(BUILD)/src/scan/rules_blob.o: src/scan/rules.ini $(BUILD)/src/scan/rules-lean.ini
+$(BUILD)/src/scan/rules_blob.o: EXTRA_CFLAGS += -DRULES_SHA256='"$(shell sha256sum src/scan/rules.ini | cut -c1-64)"' \
+	-DRULES_LEAN='"$(BUILD)/src/scan/rules-lean.ini"'
+$(BUILD)/src/scan/rules-lean.ini: src/scan/rules.ini
+	@mkdir -p $(dir $@)
+	@awk '/^(tp|fp|fp_placeholder)[ \t]*=/ {ex = 1; print ""; next} /^[ \t]/ && ex {print ""; next} \
+	  {ex = 0} /^[#;]/ {print ""; next} {print}' $< >$@.tmp && mv $@.tmp $@
 
 # Install whatever Debian packages are missing; quiet and fast when all are there.
 deps:
@@ -159,13 +166,15 @@ unit: units
 
 # Sanitizers: the binary and the unit tests built by clang with ASan+UBSan
 # in their own tree (build/asan), the suite run against that binary
-# through MESHPUSH_BIN; ./git-meshpush and build/ are left alone.
+# through MESHPUSH_BIN; ./git-meshpush and build/ are left alone.  LAZY=0:
+# ASan's __cxa_throw interceptor needs libstdc++ linked at start-up, and
+# Hyperscan's compiler throws (and catches) C++ exceptions.
 ASAN_BUILD := build/asan
 ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp
 asan: deps
-	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CC=clang CFLAGS='$(ASAN_CFLAGS)' \
+	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CC=clang CFLAGS='$(ASAN_CFLAGS)' LAZY=0 \
 	  $(ASAN_BUILD)/git-meshpush units
 	$(ASAN_ENV) MESHPUSH_BIN=$(CURDIR)/$(ASAN_BUILD)/git-meshpush MESHPUSH_BUILD=$(ASAN_BUILD) \
 	  $(PROVE) $(PROVE_FLAGS) $(UNIT_BINS:$(BUILD)/%=$(ASAN_BUILD)/%) $(TESTS)
