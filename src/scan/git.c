@@ -20,6 +20,7 @@
  * objects are not shared between threads).
  */
 #include "scan/internal.h"
+#include "scan/pack.h"
 
 #include "error.h"
 #include "util/fs.h"
@@ -1098,6 +1099,27 @@ static int walk_tree(struct history *h, git_repository *repo, git_odb *odb, stru
 	return ret;
 }
 
+/*
+ * Whether `ref` names an object that cannot be read (a missing object, a
+ * damaged pack): history would be lost in silence if it were skipped.
+ */
+static int ref_damaged(git_repository *repo, git_reference *ref)
+{
+	git_reference *direct = NULL;
+	git_odb *odb = NULL;
+	git_object_t type;
+	size_t len;
+	int damaged = 0;
+
+	if (git_reference_resolve(&direct, ref) == 0 && git_reference_target(direct) &&
+	    git_repository_odb(&odb, repo) == 0)
+		damaged = git_odb_read_header(&len, &type, odb, git_reference_target(direct)) < 0;
+	git_odb_free(odb);
+	git_reference_free(direct);
+	git_error_clear();
+	return damaged;
+}
+
 /* The commits of every ref and HEAD (`*out` malloc'd, maybe empty): 0 or an error. */
 static int history_tips(git_oid **out, size_t *nr, git_repository *repo)
 {
@@ -1111,13 +1133,24 @@ static int history_tips(git_oid **out, size_t *nr, git_repository *repo)
 		return mp_error_git("cannot list the references");
 	while (git_reference_next(&ref, it) == 0) {
 		git_object *obj = NULL;
+		int damaged = 0;
 
 		if (git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) == 0) {
 			tips = xgrow(tips, sizeof(*tips), ntips + 1, &atips);
 			tips[ntips++] = *git_object_id(obj);
+		} else {
+			damaged = ref_damaged(repo, ref);
 		}
-		git_error_clear(); /* a ref to a tree or blob, or a broken one: not history */
+		git_error_clear(); /* a ref to a tree or blob, or a dangling symbolic ref: not history */
 		git_object_free(obj);
+		if (damaged) {
+			mp_error_set(MP_EGIT, "cannot read '%s': the repository is damaged (run 'git fsck')",
+				     git_reference_name(ref));
+			git_reference_free(ref);
+			git_reference_iterator_free(it);
+			free(tips);
+			return MP_EGIT;
+		}
 		git_reference_free(ref);
 	}
 	if (git_revparse_single(&head, repo, "HEAD^{commit}") == 0) {
@@ -1511,13 +1544,48 @@ struct fast {
 #define FAST_QCAP 256
 #define FAST_QBYTES (64u << 20)
 
+/* A scanning thread of the fast path: its engine context and its records. */
 struct fast_worker {
-	struct fast *f;
+	struct fast *f;         /* the pipe pass's queue */
+	struct scan_engine *e;
+	struct scan_ctx *ctx;
+	struct scan_report r;   /* findings are only counted, then dropped */
 	struct fast_recs recs;
-	size_t allowed;
+	git_repository *repo;   /* the pack pass: loose objects */
+	const git_oid *loose;
 	int ret;
 	char err[512];
 };
+
+/* Scan one blob without its path and record what it gave: 0 or a negative error (w->err set). */
+static int fast_scan(struct fast_worker *w, const git_oid *id, const char *data, size_t len)
+{
+	struct scan_source src = { "", NULL, NULL, NULL, 0 };
+	size_t nr = w->r.nr, allowed = w->r.allowed;
+	int ret;
+
+	if (scan_is_binary(data, len)) {
+		fast_recs_add(&w->recs, id, len, FB_BINARY);
+		return 0;
+	}
+	if ((ret = scan_ctx_scan(w->ctx, &w->r, &src, data, len, 0, len)) < 0) {
+		snprintf(w->err, sizeof(w->err), "%s", mp_error_last());
+		return ret;
+	}
+	fast_recs_add(&w->recs, id, len, w->r.nr > nr || w->r.allowed > allowed ? FB_CANDIDATE : FB_CLEAN);
+	for (size_t k = nr; k < w->r.nr; k++)
+		release_finding(&w->r.findings[k]);
+	w->r.nr = nr;
+	return 0;
+}
+
+static void fast_worker_release(struct fast_worker *w)
+{
+	scan_ctx_free(w->ctx);
+	scan_report_release(&w->r);
+	free(w->recs.v);
+	memset(w, 0, sizeof(*w));
+}
 
 /* Thread: write `data` to `fd` (a child's stdin), then close it. */
 struct fast_writer {
@@ -1546,14 +1614,9 @@ static void *fast_worker_main(void *arg)
 {
 	struct fast_worker *w = arg;
 	struct fast *f = w->f;
-	struct scan_ctx *ctx = NULL;
-	struct scan_report r = SCAN_REPORT_INIT;
 
-	if ((w->ret = scan_ctx_new(&ctx, f->e)) < 0)
-		goto done;
 	for (;;) {
 		struct fast_item it;
-		struct scan_source src = { "", NULL, NULL, NULL, 0 };
 
 		pthread_mutex_lock(&f->lock);
 		while (!f->qnr && !f->reading_done)
@@ -1568,25 +1631,10 @@ static void *fast_worker_main(void *arg)
 		f->qbytes -= it.len;
 		pthread_cond_signal(&f->room);
 		pthread_mutex_unlock(&f->lock);
-		if (scan_is_binary(it.data, it.len)) {
-			fast_recs_add(&w->recs, &it.id, it.len, FB_BINARY);
-		} else if (!w->ret) {
-			size_t nr = r.nr, allowed = r.allowed;
-
-			w->ret = scan_ctx_scan(ctx, &r, &src, it.data, it.len, 0, it.len);
-			fast_recs_add(&w->recs, &it.id, it.len,
-				      r.nr > nr || r.allowed > allowed ? FB_CANDIDATE : FB_CLEAN);
-			for (size_t k = nr; k < r.nr; k++)
-				release_finding(&r.findings[k]);
-			r.nr = nr;
-		}
+		if (!w->ret)
+			w->ret = fast_scan(w, &it.id, it.data, it.len);
 		free(it.data);
 	}
-done:
-	if (w->ret < 0)
-		snprintf(w->err, sizeof(w->err), "%s", mp_error_last());
-	scan_report_release(&r);
-	scan_ctx_free(ctx);
 	return NULL;
 }
 
@@ -1687,13 +1735,39 @@ static int cmp_rec(const void *a, const void *b)
 	return git_oid_cmp(&((const struct fast_rec *)a)->id, &((const struct fast_rec *)b)->id);
 }
 
+/* Start a context per worker: 0 or a negative error. */
+static int fast_workers_init(struct fast_worker *w, size_t nw, struct scan_engine *e)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < nw && !ret; i++) {
+		w[i].e = e;
+		ret = scan_ctx_new(&w[i].ctx, e);
+	}
+	return ret;
+}
+
+/* Append the workers' records to `out`; the first worker error, if any. */
+static int fast_workers_done(struct fast_recs *out, struct fast_worker *w, size_t nw)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < nw; i++) {
+		if (w[i].ret < 0 && !ret)
+			ret = mp_error_set(w[i].ret, "%s", w[i].err[0] ? w[i].err : mp_error_last());
+		for (size_t k = 0; k < w[i].recs.nr; k++)
+			fast_recs_add(out, &w[i].recs.v[k].id, w[i].recs.v[k].size, w[i].recs.v[k].kind);
+	}
+	return ret;
+}
+
 /*
- * Fill h->jobs with the blobs to scan again (with their path) and account
- * for the others in `r`.  1 when done, 0 to fall back to the walk, or a
- * negative error.
+ * The blob pass through git: `git cat-file --batch-check` lists the
+ * objects, `git cat-file --batch` streams the blobs to the workers.  1
+ * with every object's record appended to `out`, 0 to fall back to the
+ * walk, or a negative error.
  */
-static int fast_collect(struct history *h, struct scan_report *r, git_repository *repo, const git_oid *tips,
-			size_t ntips, size_t nw)
+static int fast_pipe_pass(struct fast_recs *out, struct fast *f, struct history *h, size_t nw)
 {
 	static const char *const list_args[] = { "cat-file", "--batch-all-objects", "--unordered",
 						 "--batch-check=%(objectname) %(objecttype) %(objectsize)", NULL };
@@ -1702,31 +1776,24 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 	pthread_t wt;
 	int wt_started = 0;
 	size_t nlisted = 0, nread = 0;
-	struct fast f;
 	struct fast_worker *w = xcalloc(nw, sizeof(*w));
-	struct fast_recs mine = { 0 }, all = { 0 };
-	pthread_t *tids = xcalloc(nw, sizeof(*tids)), rl;
-	int rl_started = 0, cat_ok = 0, ret = 0;
+	struct fast_recs mine = { 0 };
+	pthread_t *tids = xcalloc(nw, sizeof(*tids));
+	int cat_ok = 0, ret = 0;
 	struct fast_in in = { -1, NULL, 0, 0, 0 };
 	struct strbuf line = STRBUF_INIT;
 	pid_t pid;
 
-	if (getenv("MESHPUSH_SCAN_NO_FAST") || fast_partial_clone(repo))
-		goto out;
-	memset(&f, 0, sizeof(f));
-	f.e = h->e;
-	f.gitdir = h->gitdir;
-	f.tips = tips;
-	f.ntips = ntips;
-	f.qcap = FAST_QCAP;
-	f.q = xcalloc(f.qcap, sizeof(*f.q));
-	pthread_mutex_init(&f.lock, NULL);
-	pthread_cond_init(&f.more, NULL);
-	pthread_cond_init(&f.room, NULL);
-	rl_started = pthread_create(&rl, NULL, fast_revlist_main, &f) == 0;
+	f->qcap = FAST_QCAP;
+	f->q = xcalloc(f->qcap, sizeof(*f->q));
+	pthread_mutex_init(&f->lock, NULL);
+	pthread_cond_init(&f->more, NULL);
+	pthread_cond_init(&f->room, NULL);
+	if ((ret = fast_workers_init(w, nw, h->e)) < 0)
+		goto cleanup;
 	/* the blobs, in pack order: trees are not worth reading and piping (a quarter of the bytes) */
 	if ((pid = fast_spawn(&in.fd, NULL, h->gitdir, list_args)) < 0)
-		goto out_join;
+		goto cleanup;
 	in.buf = xmalloc(1 << 20);
 	cat_ok = 1;
 	while (fast_line(&in, &line)) {
@@ -1760,14 +1827,13 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 	in.eof = 0;
 	if (fast_wait(pid) < 0 || !cat_ok || (pid = fast_spawn(&in.fd, &wr.fd, h->gitdir, args)) < 0) {
 		cat_ok = 0;
-		goto out_join;
+		goto cleanup;
 	}
 	wt_started = pthread_create(&wt, NULL, fast_writer_main, &wr) == 0;
 	if (!wt_started)
 		close(wr.fd);
-	h->e->ignore_path_rules = 1;
 	for (size_t i = 0; i < nw; i++) {
-		w[i].f = &f;
+		w[i].f = f;
 		if (pthread_create(&tids[i], NULL, fast_worker_main, &w[i]) != 0)
 			tids[i] = 0;
 	}
@@ -1799,14 +1865,14 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 			break;
 		}
 		data[size] = '\0';
-		pthread_mutex_lock(&f.lock);
-		while (f.qnr == f.qcap || (f.qnr && f.qbytes + size > FAST_QBYTES))
-			pthread_cond_wait(&f.room, &f.lock);
-		f.q[(f.qhead + f.qnr) % f.qcap] = (struct fast_item){ id, data, size };
-		f.qnr++;
-		f.qbytes += size;
-		pthread_cond_signal(&f.more);
-		pthread_mutex_unlock(&f.lock);
+		pthread_mutex_lock(&f->lock);
+		while (f->qnr == f->qcap || (f->qnr && f->qbytes + size > FAST_QBYTES))
+			pthread_cond_wait(&f->room, &f->lock);
+		f->q[(f->qhead + f->qnr) % f->qcap] = (struct fast_item){ id, data, size };
+		f->qnr++;
+		f->qbytes += size;
+		pthread_cond_signal(&f->more);
+		pthread_mutex_unlock(&f->lock);
 		if (h->progress && !(++nread % 64))
 			h->progress(nread, nlisted + 1, h->payload);
 	}
@@ -1817,34 +1883,231 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 	close(in.fd);
 	if (fast_wait(pid) < 0)
 		cat_ok = 0;
-	pthread_mutex_lock(&f.lock);
-	f.reading_done = 1;
-	pthread_cond_broadcast(&f.more);
-	pthread_mutex_unlock(&f.lock);
+	pthread_mutex_lock(&f->lock);
+	f->reading_done = 1;
+	pthread_cond_broadcast(&f->more);
+	pthread_mutex_unlock(&f->lock);
 	for (size_t i = 0; i < nw; i++) {
 		if (!tids[i]) {
 			cat_ok = 0;
 			continue;
 		}
 		pthread_join(tids[i], NULL);
-		if (w[i].ret < 0 && !ret)
-			ret = mp_error_set(w[i].ret, "%s", w[i].err[0] ? w[i].err : mp_error_last());
 	}
 	if (wt_started)
 		pthread_join(wt, NULL);
-out_join:
+	if ((ret = fast_workers_done(&mine, w, nw)) < 0 || !cat_ok)
+		goto cleanup;
+	for (size_t k = 0; k < mine.nr; k++)
+		fast_recs_add(out, &mine.v[k].id, mine.v[k].size, mine.v[k].kind);
+	ret = 1;
+cleanup:
+	for (size_t i = 0; i < f->qnr; i++)
+		free(f->q[(f->qhead + i) % f->qcap].data);
+	free(f->q);
+	f->q = NULL;
+	pthread_mutex_destroy(&f->lock);
+	pthread_cond_destroy(&f->more);
+	pthread_cond_destroy(&f->room);
+	for (size_t i = 0; i < nw; i++)
+		fast_worker_release(&w[i]);
+	free(w);
+	free(tids);
+	free(mine.v);
+	free(in.buf);
+	strbuf_release(&line);
+	strbuf_release(&wr.data);
+	return ret;
+}
+
+/* pack_odb_scan() callbacks: a packed blob, a loose object. */
+static int fast_pack_blob(void *payload, const unsigned char *raw, const char *data, size_t len)
+{
+	struct fast_worker *w = payload;
+	git_oid id;
+
+	git_oid_fromraw(&id, raw);
+	if (!data || len > w->e->max_size) {
+		fast_recs_add(&w->recs, &id, len, FB_TOO_BIG);
+		return 0;
+	}
+	return fast_scan(w, &id, data, len);
+}
+
+static int fast_pack_loose(void *payload, size_t k)
+{
+	struct fast_worker *w = payload;
+	const git_oid *id = &w->loose[k];
+	git_object_t type = GIT_OBJECT_INVALID;
+	char *data = NULL;
+	size_t len = 0;
+	int rc = loose_read(w->repo, id, w->e->max_size, &type, &data, &len), ret = 0;
+
+	if (rc != LOOSE_READ && rc != LOOSE_TOO_BIG)
+		return PACK_FALLBACK; /* damaged, or gone: git's reader and then the walk will say */
+	if (type == GIT_OBJECT_TREE)
+		fast_recs_add(&w->recs, id, len, FB_TREE);
+	else if (type == GIT_OBJECT_BLOB && rc == LOOSE_TOO_BIG)
+		fast_recs_add(&w->recs, id, len, FB_TOO_BIG);
+	else if (type == GIT_OBJECT_BLOB)
+		ret = fast_scan(w, id, data, len);
+	free(data);
+	return ret;
+}
+
+static void fast_pack_tree(void *payload, const unsigned char *raw)
+{
+	git_oid id;
+
+	git_oid_fromraw(&id, raw);
+	fast_recs_add(payload, &id, 0, FB_TREE);
+}
+
+/* The repository's object format, when it is not SHA-1. */
+static int fast_sha1(git_repository *repo)
+{
+	git_config *cfg = NULL;
+	git_buf v = { 0 };
+	int sha1;
+
+	if (git_repository_config_snapshot(&cfg, repo) < 0) {
+		git_error_clear();
+		return 0;
+	}
+	sha1 = git_config_get_string_buf(&v, cfg, "extensions.objectformat") < 0 || !strcasecmp(v.ptr, "sha1");
+	git_buf_dispose(&v);
+	git_config_free(cfg);
+	git_error_clear();
+	return sha1;
+}
+
+/*
+ * The blob pass read here (src/scan/pack.c): every pack's blobs inflated
+ * once and scanned on `nw` threads, then the loose objects that no pack
+ * holds.  1 with every object's record appended to `out`, 0 when the
+ * packs are not readable here (fall back to git's reader), or a negative
+ * error.
+ */
+static int fast_pack_pass(struct fast_recs *out, struct history *h, git_repository *repo, size_t nw)
+{
+	const char *common = git_repository_commondir(repo);
+	char *objdir = fs_join(common, "objects"), why[256] = "";
+	struct pack_odb *o = NULL;
+	struct pack_scan s;
+	struct fast_worker *w = xcalloc(nw, sizeof(*w));
+	void **payloads = xcalloc(nw, sizeof(*payloads));
+	git_oid *loose = NULL, zero;
+	size_t nloose = 0, aloose = 0;
+	int ret = 0;
+
+	memset(&s, 0, sizeof(s));
+	if (getenv("MESHPUSH_SCAN_NO_PACK") || getenv("GIT_OBJECT_DIRECTORY") ||
+	    getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES")) {
+		snprintf(why, sizeof(why), "disabled, or objects elsewhere (environment)");
+		goto cleanup;
+	}
+	if (!fast_sha1(repo)) {
+		snprintf(why, sizeof(why), "not a SHA-1 repository");
+		goto cleanup;
+	}
+	if ((ret = pack_odb_open(&o, objdir, why, sizeof(why))) != 0) {
+		ret = 0;
+		goto cleanup;
+	}
+	/* the loose objects no pack holds (listed once by is_loose()) */
+	memset(&zero, 0, sizeof(zero));
+	is_loose(repo, &zero);
+	for (size_t i = 0; i < loose_cache.set.cap; i++)
+		if (loose_cache.set.used[i] && !pack_odb_has(o, loose_cache.set.keys[i].id)) {
+			loose = xgrow(loose, sizeof(*loose), nloose + 1, &aloose);
+			loose[nloose++] = loose_cache.set.keys[i];
+		}
+	if ((ret = fast_workers_init(w, nw, h->e)) < 0)
+		goto cleanup;
+	for (size_t i = 0; i < nw; i++) {
+		w[i].repo = repo;
+		w[i].loose = loose;
+		payloads[i] = &w[i];
+	}
+	s.nthreads = nw;
+	s.payloads = payloads;
+	s.max_size = h->e->max_size;
+	s.blob = fast_pack_blob;
+	s.nextra = nloose;
+	s.extra = fast_pack_loose;
+	s.progress = h->progress;
+	s.progress_payload = h->payload;
+	ret = pack_odb_scan(o, &s);
+	if (ret == PACK_FALLBACK) {
+		snprintf(why, sizeof(why), "%s", s.why[0] ? s.why : "a loose object could not be read");
+		ret = 0;
+		goto cleanup;
+	}
+	if (ret < 0) {
+		for (size_t i = 0; i < nw; i++)
+			if (w[i].err[0]) {
+				ret = mp_error_set(ret, "%s", w[i].err);
+				break;
+			}
+		goto cleanup;
+	}
+	if ((ret = fast_workers_done(out, w, nw)) < 0)
+		goto cleanup;
+	pack_odb_each_tree(o, fast_pack_tree, out);
+	ret = 1;
+cleanup:
+	if (!ret && getenv("MESHPUSH_SCAN_DEBUG"))
+		fprintf(stderr, "debug: pack reader not used: %s\n", why);
+	for (size_t i = 0; i < nw; i++)
+		fast_worker_release(&w[i]);
+	free(w);
+	free(payloads);
+	free(loose);
+	pack_odb_free(o);
+	free(objdir);
+	return ret;
+}
+
+/*
+ * Fill h->jobs with the blobs to scan again (with their path) and account
+ * for the others in `r`.  1 when done, 0 to fall back to the walk, or a
+ * negative error.
+ */
+static int fast_collect(struct history *h, struct scan_report *r, git_repository *repo, const git_oid *tips,
+			size_t ntips, size_t nw)
+{
+	struct fast f;
+	struct fast_recs all = { 0 };
+	pthread_t rl;
+	int rl_started, ret = 0, pass;
+	double t0 = now_ms();
+
+	if (getenv("MESHPUSH_SCAN_NO_FAST") || fast_partial_clone(repo))
+		return 0;
+	memset(&f, 0, sizeof(f));
+	f.e = h->e;
+	f.gitdir = h->gitdir;
+	f.tips = tips;
+	f.ntips = ntips;
+	rl_started = pthread_create(&rl, NULL, fast_revlist_main, &f) == 0;
+	h->e->ignore_path_rules = 1;
+	pass = fast_pack_pass(&all, h, repo, nw);
+	if (getenv("MESHPUSH_SCAN_DEBUG"))
+		fprintf(stderr, "debug: pack pass %s, %.1f ms\n", pass > 0 ? "done" : pass < 0 ? "failed" : "not used",
+			now_ms() - t0);
+	if (!pass)
+		pass = fast_pipe_pass(&all, &f, h, nw);
+	h->e->ignore_path_rules = 0;
 	if (rl_started)
 		pthread_join(rl, NULL);
-	h->e->ignore_path_rules = 0;
-	if (ret < 0 || !cat_ok || !rl_started || !f.revlist_ok)
-		goto out_f;
-
-	/* every object's record, by id */
-	for (size_t i = 0; i < nw; i++)
-		for (size_t k = 0; k < w[i].recs.nr; k++)
-			fast_recs_add(&mine, &w[i].recs.v[k].id, w[i].recs.v[k].size, w[i].recs.v[k].kind);
-	all = mine;
-	memset(&mine, 0, sizeof(mine));
+	if (getenv("MESHPUSH_SCAN_DEBUG"))
+		fprintf(stderr, "debug: blobs and rev-list, %.1f ms\n", now_ms() - t0);
+	if (pass < 0) {
+		ret = pass;
+		goto cleanup;
+	}
+	if (!pass || !rl_started || !f.revlist_ok)
+		goto cleanup;
 	qsort(all.v, all.nr, sizeof(*all.v), cmp_rec);
 
 	/*
@@ -1858,7 +2121,7 @@ out_join:
 		rec = bsearch(&key, all.v, all.nr, sizeof(*all.v), cmp_rec);
 		if ((!rec || rec->kind == FB_CANDIDATE || rec->kind == FB_TOO_BIG) &&
 		    !fast_path_ok(repo, &f.commits[f.objs[i].index], f.objs[i].path, &f.objs[i].id))
-			goto out_f;
+			goto cleanup;
 	}
 
 	/* the reachable blobs, in walk order */
@@ -1897,29 +2160,12 @@ out_join:
 	}
 	h->ncommits = f.ncommits;
 	ret = 1;
-out_f:
-	if (f.q) {
-		for (size_t i = 0; i < f.qnr; i++)
-			free(f.q[(f.qhead + i) % f.qcap].data);
-		free(f.q);
-		pthread_mutex_destroy(&f.lock);
-		pthread_cond_destroy(&f.more);
-		pthread_cond_destroy(&f.room);
-	}
+cleanup:
 	for (size_t i = 0; i < f.nobjs; i++)
 		free(f.objs[i].path);
 	free(f.objs);
 	free(f.commits);
-	free(in.buf);
-out:
-	for (size_t i = 0; i < nw; i++)
-		free(w[i].recs.v);
-	free(w);
-	free(tids);
-	free(mine.v);
 	free(all.v);
-	strbuf_release(&line);
-	strbuf_release(&wr.data);
 	return ret;
 }
 

@@ -1,0 +1,210 @@
+#!/bin/sh
+# scan --all reads the packs itself (src/scan/pack.c): deltas applied in
+# memory, each blob once.  It must report exactly what the libgit2 walk
+# (MESHPUSH_SCAN_NO_FAST) and git's own reader (MESHPUSH_SCAN_NO_PACK)
+# report, on deep delta chains, several packs holding the same blobs,
+# loose and packed objects, blobs over scan.max_size, binary blobs and
+# 64-bit pack offsets; a damaged pack ends in an error, never in "clean".
+. "$(dirname "$0")/lib.sh"
+
+# A file of many lines edited by COMMITS commits, with secrets planted in
+# some versions and removed again (so that they live in deltas), plus a
+# binary file and a file over 2000 bytes: a fast-import stream.
+make_history () { # COMMITS SEED
+	python3 - "$1" "$2" <<-\PY
+	import random, sys
+	n, seed = int(sys.argv[1]), int(sys.argv[2])
+	rnd = random.Random(seed)
+	alnum = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	def token():
+	    return "ghp_" + "".join(rnd.choice(alnum) for _ in range(36))
+	words = "the of and to in is that for it as with was on be by this are from at or an".split()
+	lines = [" ".join(rnd.choice(words) for _ in range(8)) + " %d" % i for i in range(400)]
+	big = ["log line %d %s" % (i, rnd.choice(words)) for i in range(200)]
+	out = sys.stdout.buffer
+	def blob(path, data):
+	    out.write(b"M 100644 inline %s\ndata %d\n" % (path.encode(), len(data)) + data + b"\n")
+	planted = []
+	for c in range(n):
+	    k = rnd.randrange(len(lines))
+	    lines[k] = " ".join(rnd.choice(words) for _ in range(8)) + " edit %d" % c
+	    secret_line = None
+	    if c % 15 == 7:
+	        secret_line = rnd.randrange(len(lines))
+	        t = token()
+	        planted.append(t)
+	        lines.insert(secret_line, 'token = "%s"' % t)
+	    msg = b"commit %d" % c
+	    out.write(b"commit refs/heads/main\n")
+	    out.write(b"committer C O Mitter <c@example.com> %d +0000\n" % (1700000000 + c * 60))
+	    out.write(b"data %d\n%s\n" % (len(msg), msg))
+	    blob("src/text.txt", ("\n".join(lines) + "\n").encode())
+	    if c % 10 == 0:
+	        big[rnd.randrange(len(big))] = "log edit %d" % c
+	        if c == 20:
+	            big.insert(3, 'password = "%s"' % token())
+	        blob("logs/big.log", ("\n".join(big) + "\n").encode())
+	    if c == 5:
+	        blob("bin/blob.bin", b"\0\1\2 token = \"" + token().encode() + b"\"\n")
+	    if secret_line is not None:
+	        del lines[secret_line]  # gone again in the next commit
+	PY
+}
+
+# "findings" then sorted "skipped" then "stats" of a JSON report
+normalize () {
+	python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))
+for f in r["findings"]:
+    print("finding", f["commit"], repr(f["path"]), f["line"], f["column"], f["rule"], f["fingerprint"])
+for s in sorted((s["path"], s["reason"]) for s in r["skipped"]):
+    print("skipped", repr(s[0]), s[1])
+print("stats", json.dumps(r["stats"], sort_keys=True))
+' "$1"
+}
+
+# compare_modes DIR [git-meshpush options]: the pack reader is used and
+# reports what git's reader and the walk report (exit codes too)
+compare_modes () {
+	dir=$1
+	shift
+	(cd "$dir" &&
+	 { MESHPUSH_SCAN_DEBUG=1 git meshpush "$@" scan --all --format json >../pack.json 2>../pack.err; echo $? >../pack.rc; } &&
+	 { MESHPUSH_SCAN_NO_PACK=1 git meshpush "$@" scan --all --format json >../pipe.json 2>/dev/null; echo $? >../pipe.rc; } &&
+	 { MESHPUSH_SCAN_NO_FAST=1 git meshpush "$@" scan --all --format json >../walk.json 2>/dev/null; echo $? >../walk.rc; }) &&
+	test_grep "debug: pack pass done" pack.err &&
+	normalize pack.json >pack.txt &&
+	normalize pipe.json >pipe.txt &&
+	normalize walk.json >walk.txt &&
+	test_cmp walk.txt pack.txt &&
+	test_cmp pipe.txt pack.txt &&
+	test_cmp walk.rc pack.rc &&
+	test_cmp pipe.rc pack.rc
+}
+
+# max_chain DIR: the longest delta chain of its packs
+max_chain () {
+	for i in "$1"/.git/objects/pack/*.idx; do git verify-pack -v "$i"; done |
+		awk 'NF >= 7 && $6 > m { m = $6 } END { print m + 0 }'
+}
+
+test_expect_success 'setup: a file edited 150 times, secrets in old versions, packed with deep chains' '
+	git init -q deep &&
+	make_history 150 1 | git -C deep fast-import --quiet &&
+	git -C deep repack -q -adf --depth=50 --window=50 &&
+	test $(ls deep/.git/objects/pack/*.pack | wc -l) = 1 &&
+	chain=$(max_chain deep) && say "longest delta chain: $chain" &&
+	test "$chain" -ge 30
+'
+
+test_expect_success 'secrets that only live in deltas are found' '
+	c=$(git -C deep log --format=%H --reverse | sed -n 8p) &&
+	blob=$(git -C deep rev-parse "$c:src/text.txt") &&
+	git verify-pack -v deep/.git/objects/pack/*.idx >verify.txt &&
+	grep "^$blob blob" verify.txt >line.txt &&
+	test $(awk "{print NF}" line.txt) -ge 7 &&
+	compare_modes deep &&
+	test $(grep -c "^finding .*src/text.txt" pack.txt) = 10 &&
+	grep "^finding $c .src/text.txt. " pack.txt
+'
+
+test_expect_success 'a blob over scan.max_size (whole and as a delta) is not scanned, and said so' '
+	compare_modes deep -c scan.max_size=2000 &&
+	test_grep "^skipped .logs/big.log. larger than scan.max_size (2000 bytes" pack.txt &&
+	test_grep -v "logs/big.log.*generic-password" pack.txt &&
+	compare_modes deep -c scan.max_size=100000 &&
+	test_grep "^finding .*logs/big.log" pack.txt
+'
+
+test_expect_success 'a binary blob is skipped as binary' '
+	compare_modes deep &&
+	test_grep "^skipped .bin/blob.bin. binary file" pack.txt
+'
+
+test_expect_success 'several packs holding the same blobs: each blob scanned once' '
+	git clone -q --no-local deep multi &&
+	make_history 40 2 | sed "s,refs/heads/main,refs/heads/other," | git -C multi fast-import --quiet &&
+	git -C multi repack -q -d &&
+	git -C multi repack -q -a &&
+	git -C multi repack -q -a -f --depth=10 &&
+	test $(ls multi/.git/objects/pack/*.pack | wc -l) -ge 3 &&
+	compare_modes multi
+'
+
+test_expect_success 'loose and packed objects, and a loose copy of a packed blob' '
+	git clone -q --no-local deep mixed &&
+	(cd mixed &&
+	 printf "token = \"ghp_Lq7Wm2Xr9Tz4Vb6Nc1Kd8Hf3Js5Pg0Ya2Ue7\"\n" >loose.txt &&
+	 git add loose.txt && git commit -q -m loose &&
+	 blob=$(git rev-parse HEAD~3:src/text.txt) &&
+	 git cat-file blob $blob >content &&
+	 python3 -c "
+import os, sys, zlib
+oid, data = sys.argv[1], open(sys.argv[2], \"rb\").read()
+d = \".git/objects/\" + oid[:2]
+os.makedirs(d, exist_ok=True)
+open(d + \"/\" + oid[2:], \"wb\").write(zlib.compress(b\"blob %d\0\" % len(data) + data))
+" $blob content &&
+	 git count-objects -v >count && grep "^count: [1-9]" count &&
+	 git cat-file -p $blob >/dev/null) &&
+	compare_modes mixed &&
+	test_grep "^finding .*loose.txt" pack.txt
+'
+
+test_expect_success 'a pack index with 64-bit offsets' '
+	git clone -q --no-local deep big-offsets &&
+	(cd big-offsets/.git/objects/pack &&
+	 idx=$(ls *.idx) && pack=$(ls *.pack) &&
+	 size=$(wc -c <"$idx") &&
+	 chmod u+w "$idx" && rm -f "$idx" &&
+	 git index-pack --index-version=2,256 -o "$idx" "$pack" >/dev/null &&
+	 test $(wc -c <"$idx") -gt $size) &&
+	compare_modes big-offsets
+'
+
+test_expect_success 'an empty repository and one with no packs' '
+	git init -q empty &&
+	(cd empty && git meshpush scan --all >../out) &&
+	git init -q onlyloose &&
+	test_commit -C onlyloose one a.txt "token = \"ghp_Lq7Wm2Xr9Tz4Vb6Nc1Kd8Hf3Js5Pg0Ya2Ue7\"" &&
+	compare_modes onlyloose &&
+	test_grep "^finding .*a.txt" pack.txt
+'
+
+# damage BYTE of the pack of DIR (a copy of deep): the middle of a blob stored whole
+damage_blob () {
+	git verify-pack -v "$1"/.git/objects/pack/*.idx |
+		awk "\$2 == \"blob\" && NF == 5 && \$4 > 200 { print \$5 + int(\$4 / 2); exit }" >offset &&
+	test -s offset &&
+	python3 -c "
+import glob, sys
+p = glob.glob(sys.argv[1] + \"/.git/objects/pack/*.pack\")[0]
+off = int(sys.argv[2])
+import os
+os.chmod(p, 0o644)
+b = bytearray(open(p, \"rb\").read())
+b[off] ^= 0x55
+open(p, \"wb\").write(b)
+" "$1" "$(cat offset)"
+}
+
+test_expect_success 'a damaged pack: the pack reader gives up, and the scan ends in an error' '
+	git clone -q --no-local deep damaged &&
+	git -C damaged repack -q -adf &&
+	damage_blob damaged &&
+	(cd damaged && MESHPUSH_SCAN_DEBUG=1 test_expect_code 128 git meshpush scan --all >../out 2>../err) &&
+	test_grep "pack reader not used: .* is damaged" err &&
+	test_grep "error: \|damaged" err
+'
+
+test_expect_success 'a truncated pack: an error, never clean' '
+	git clone -q --no-local deep truncated &&
+	(cd truncated/.git/objects/pack && p=$(ls *.pack) && chmod u+w "$p" &&
+	 size=$(wc -c <"$p") && head -c $((size / 2)) "$p" >cut && mv cut "$p") &&
+	(cd truncated && MESHPUSH_SCAN_DEBUG=1 git meshpush scan --all >../out 2>../err; echo $? >../rc) &&
+	cat err && test "$(cat rc)" = 128 &&
+	test_grep "error: .*the repository is damaged" err
+'
+
+test_done
