@@ -36,7 +36,7 @@ LAZY ?= $(if $(and $(filter x86_64,$(firstword $(subst -, ,$(shell $(CC) -dumpma
 DEPS_BUILD := build-essential pkg-config git libgit2-dev libcurl4-openssl-dev \
 	libinih-dev libpcre2-dev libjansson-dev libssl-dev zlib1g-dev
 DEPS_TEST := python3-yaml openssh-server openssh-client python3 perl ca-certificates procps \
-	pcre2-utils rsync ripgrep man-db iproute2 e2fsprogs time hyperfine openssl bc
+	pcre2-utils rsync ripgrep man-db iproute2 e2fsprogs time hyperfine openssl bc strace
 # make asan / make fuzz / make valgrind
 DEPS_HARDEN := clang libclang-rt-14-dev valgrind
 DEPS := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_HARDEN)
@@ -88,9 +88,15 @@ endif
 git-meshpush: $(BUILD)/git-meshpush
 	cp $< $@
 
-$(BUILD)/git-meshpush: $(MAIN_OBJ) $(LAZY_OBJS) $(BUILD)/libmeshpush.a Makefile
+# src/util/no_ca.c replaces two mbedTLS functions for libgit2: linked in
+# whole, and exported so that the dynamic linker finds them first.
+NO_CA_OBJ := $(BUILD)/src/util/no_ca.o
+NO_CA_LDFLAGS := -Wl,--export-dynamic-symbol=mbedtls_x509_crt_parse_file \
+	-Wl,--export-dynamic-symbol=mbedtls_x509_crt_parse_path
+
+$(BUILD)/git-meshpush: $(MAIN_OBJ) $(NO_CA_OBJ) $(LAZY_OBJS) $(BUILD)/libmeshpush.a Makefile
 	@echo "    LINK $@"
-	@$(CC) $(ALL_CFLAGS) -o $@ $(filter-out Makefile,$^) $(MAIN_LIBS)
+	@$(CC) $(ALL_CFLAGS) $(NO_CA_LDFLAGS) -o $@ $(filter-out Makefile,$^) $(MAIN_LIBS)
 
 
 $(BUILD)/libmeshpush.a: $(LIB_OBJS)

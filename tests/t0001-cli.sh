@@ -141,6 +141,13 @@ test_expect_success 'libgit2 is loaded when a command needs git' '
 	test_grep "libgit2 1\." out
 '
 
+test_expect_success 'libgit2 starts without parsing a CA bundle (src/util/no_ca.c)' '
+	git init -q ca && echo hi >ca/a && git -C ca add a &&
+	strace -f -e trace=open,openat -o trace.txt git-meshpush -C ca scan --staged &&
+	test_grep "libgit2" trace.txt &&
+	test_grep -v "ca-certificates\|/etc/ssl/certs" trace.txt
+'
+
 test_expect_success 'a library that does not load ends the run with a message naming it' '
 	test -z "$skip_lazy" || { echo "# skipped: $skip_lazy"; return 0; } &&
 	mkdir -p fakelib &&
