@@ -46,6 +46,8 @@ static const char *const documented_examples[] = {
 	"xoxb-not-a-real-token-this-will-not-work",
 	"ghp_16C7e42F292c6912E7710c838347Ae178B4a",
 	"AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe",
+	/* the Azurite / Azure Storage Emulator's well-known account key */
+	"Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
 };
 
 /* Whole words that make a value a placeholder (compared case-insensitively). */

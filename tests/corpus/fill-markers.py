@@ -6,6 +6,10 @@ Markers:  %{X:n}  n random characters of charset X:
             L letters, d digits, b base64, w base64url, 3 base32 upper (A-Z2-7), 8 bech32 upper,
             g GitHub-style token body of n chars with a CRC32 checksum (n-6 + 6)
           %{uuid}   a random UUID v4
+          %{basic}  base64 of "user:password" (a Basic auth / docker auth value)
+          %{b64a:n} base64 of n random alnum characters (a Kubernetes Secret value)
+          %{b64key:n} base64 of a whole RSA PEM private key of n body lines
+          %{jwt}    an HS256 JWT with a realistic payload;  %{jwtrs} an RS256 one
           %{pem:n}  n lines of 64 base64 characters and a shorter last line,
                     joined by newlines;  %{pemj:n} joined by the two characters \\n
           ⟦kind⟧    (at the end of a line) labels that line as a real secret of
@@ -14,6 +18,8 @@ Markers:  %{X:n}  n random characters of charset X:
 Every value is random: nothing here is, or was, a real credential.
 Usage: fill-markers.py [-l labels.tsv] [--root DIR] FILE...
 """
+import base64
+import json
 import random
 import re
 import string
@@ -54,10 +60,35 @@ def pem(n, sep):
     return sep.join(lines)
 
 
+def b64(s):
+    return base64.b64encode(s.encode()).decode()
+
+
+def jwt(alg, siglen):
+    def seg(obj):
+        return base64.urlsafe_b64encode(json.dumps(obj, separators=(",", ":")).encode()).decode().rstrip("=")
+    iat = random.randint(1700000000, 1790000000)
+    payload = {"sub": rnd(CS["l"], 12), "iss": "auth." + rnd(string.ascii_lowercase, 6) + ".internal",
+               "role": random.choice(["service", "admin", "deployer"]), "iat": iat,
+               "exp": iat + random.choice([86400 * 365, 86400 * 30, 3600 * 12])}
+    return seg({"alg": alg, "typ": "JWT"}) + "." + seg(payload) + "." + rnd(CS["w"], siglen)
+
+
 def sub(m):
     k = m.group(1)
     if k == "uuid":
         return str(uuid.uuid4())
+    if k == "basic":
+        return b64("svc-" + rnd(string.ascii_lowercase, 5) + ":" + rnd(CS["a"], 22))
+    if k == "jwt":
+        return jwt("HS256", 43)
+    if k == "jwtrs":
+        return jwt("RS256", 342)
+    if k.startswith("b64a:"):
+        return b64(rnd(CS["a"], int(k[5:])))
+    if k.startswith("b64key:"):
+        return b64("-----BEGIN RSA PRIVATE KEY-----\n" + pem(int(k[7:]), "\n")
+                   + "\n-----END RSA PRIVATE KEY-----\n")
     if k.startswith("pemj:"):
         return pem(int(k[5:]), "\\n")
     if k.startswith("pem:"):

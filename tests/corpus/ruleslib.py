@@ -147,7 +147,8 @@ class Pcre2:
         err = ctypes.c_int()
         off = ctypes.c_size_t()
         b = pattern.encode()
-        self.code = _p2.pcre2_compile_8(b, len(b), 0, ctypes.byref(err),
+        # PCRE2_MULTILINE, as the engine compiles (rules.c compile_one)
+        self.code = _p2.pcre2_compile_8(b, len(b), 0x00000400, ctypes.byref(err),
                                         ctypes.byref(off), None)
         if not self.code:
             buf = ctypes.create_string_buffer(256)
@@ -191,12 +192,14 @@ except OSError:
     _hs = None
 HS_FLAG_PREFILTER = 128
 HS_FLAG_SINGLEMATCH = 8
+HS_FLAG_MULTILINE = 4
 HS_MODE_BLOCK = 1
 _HS_CB = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_uint, ctypes.c_ulonglong,
                           ctypes.c_ulonglong, ctypes.c_uint, ctypes.c_void_p)
 
 
-def hs_compile(patterns, flags=HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH):
+def hs_compile(patterns, flags=HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH | HS_FLAG_MULTILINE):
+    # multi-line, as the engine compiles (db.c)
     """Compile patterns in one database. Returns (db, error string or None)."""
     if _hs is None:
         return None, "libhs not available"
@@ -262,6 +265,7 @@ _PLACEHOLDER = [re.compile(p, re.I) for p in [
     r"^sk_test_4eC39HqLyjWDarjtT1zdp7dc$", r"^pk_test_TYooMQauvdEDq54NiTphI7jx$",
     r"^sk_test_BQokikJOvBiI2HlWgH4olfQ2$", r"^ghp_16C7e42F292c6912E7710c838347Ae178B4a$",
     r"^AIzaSyDaGmWKa4JsXZ-HjGw7ISLn_3namBGewQe$", r"^xoxb-not-a-real-token-this-will-not-work$",
+    r"^Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==$",
 ]]
 
 
