@@ -28,12 +28,15 @@ WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2
 ALL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -Isrc -DMP_VERSION='"$(VERSION)"' \
 	-DMP_HOOKDIR='"$(HOOKDIR)"' $(PKG_CFLAGS) $(EXTRA_CFLAGS)
 LIBS := $(PKG_LIBS) -ldl -lpthread -lm
+# x86-64 with Hyperscan's static runtime at hand: see "Lazy libraries" below
+LAZY ?= $(if $(and $(filter x86_64,$(firstword $(subst -, ,$(shell $(CC) -dumpmachine)))),\
+	$(filter /%,$(shell $(CC) -print-file-name=libhs_runtime.a))),1,0)
 
 # Debian packages: build, test and benchmark needs (Vectorscan where Hyperscan is missing).
 DEPS_BUILD := build-essential pkg-config git libgit2-dev libcurl4-openssl-dev \
 	libinih-dev libpcre2-dev libjansson-dev libssl-dev zlib1g-dev
 DEPS_TEST := python3-yaml openssh-server openssh-client python3 perl ca-certificates procps \
-	pcre2-utils rsync ripgrep man-db iproute2 e2fsprogs time hyperfine openssl bc
+	pcre2-utils rsync ripgrep man-db iproute2 e2fsprogs time hyperfine openssl bc strace
 # make asan / make fuzz / make valgrind
 DEPS_HARDEN := clang libclang-rt-14-dev valgrind
 DEPS := $(DEPS_BUILD) $(DEPS_TEST) $(DEPS_HARDEN)
@@ -51,12 +54,50 @@ MAN_PARTS := $(sort $(wildcard docs/man/*.roff))
 
 all: git-meshpush git-meshpush.1
 
+# Lazy libraries (src/util/lazy.h): on x86-64, libgit2, libcrypto and the
+# Hyperscan compiler are loaded on their first call, and the Hyperscan
+# runtime is linked statically, so that a run that needs none of them
+# (a scan of files with the compiled rules cached) loads no more than
+# libc, inih, PCRE2, jansson and zlib.  LAZY=0 links them all as usual.
+ifeq ($(LAZY),1)
+LAZY_NAMES := git2 crypto hs
+LAZY_LIB_git2 := $(shell $(CC) -print-file-name=libgit2.so)
+LAZY_LIB_crypto := $(shell $(CC) -print-file-name=libcrypto.so)
+LAZY_LIB_hs := $(shell $(CC) -print-file-name=libhs.so)
+HS_RUNTIME := $(shell $(CC) -print-file-name=libhs_runtime.a)
+LAZY_OBJS := $(LAZY_NAMES:%=$(BUILD)/lazy/%.o) $(LAZY_NAMES:%=$(BUILD)/lazy/%-stubs.o)
+MAIN_LIBS := $(filter-out -lgit2 -lcrypto -lhs,$(LIBS)) $(HS_RUNTIME)
+
+$(BUILD)/lazy/%.c $(BUILD)/lazy/%-stubs.S: $(MAIN_OBJ) $(LIB_OBJS) tools/lazy-stubs.sh
+	@mkdir -p $(dir $@)
+	@echo "    LAZY $*"
+	@nm -u $(MAIN_OBJ) $(LIB_OBJS) | sh tools/lazy-stubs.sh $* $(LAZY_LIB_$*) $(BUILD)/lazy/$* \
+	  $(if $(filter hs,$*),$(HS_RUNTIME))
+
+.SECONDARY: $(LAZY_NAMES:%=$(BUILD)/lazy/%.c) $(LAZY_NAMES:%=$(BUILD)/lazy/%-stubs.S)
+
+$(BUILD)/lazy/%.o: $(BUILD)/lazy/%.c
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/lazy/%-stubs.o: $(BUILD)/lazy/%-stubs.S
+	@$(CC) $(ALL_CFLAGS) -c -o $@ $<
+else
+MAIN_LIBS := $(LIBS)
+endif
+
 git-meshpush: $(BUILD)/git-meshpush
 	cp $< $@
 
-$(BUILD)/git-meshpush: $(MAIN_OBJ) $(BUILD)/libmeshpush.a Makefile
+# src/util/no_ca.c replaces two mbedTLS functions for libgit2: linked in
+# whole, and exported so that the dynamic linker finds them first.
+NO_CA_OBJ := $(BUILD)/src/util/no_ca.o
+NO_CA_LDFLAGS := -Wl,--export-dynamic-symbol=mbedtls_x509_crt_parse_file \
+	-Wl,--export-dynamic-symbol=mbedtls_x509_crt_parse_path
+
+$(BUILD)/git-meshpush: $(MAIN_OBJ) $(NO_CA_OBJ) $(LAZY_OBJS) $(BUILD)/libmeshpush.a Makefile
 	@echo "    LINK $@"
-	@$(CC) $(ALL_CFLAGS) -o $@ $(filter-out Makefile,$^) $(LIBS)
+	@$(CC) $(ALL_CFLAGS) $(NO_CA_LDFLAGS) -o $@ $(filter-out Makefile,$^) $(MAIN_LIBS)
+
 
 $(BUILD)/libmeshpush.a: $(LIB_OBJS)
 	@rm -f $@
@@ -91,8 +132,15 @@ git-meshpush.1: $(MAN_PARTS) VERSION $(BUILD)/git-meshpush
 
 # The rules are embedded with .incbin, which -MMD does not see; their
 # sha256 goes in too (the key of the compiled-rules cache).
-$(BUILD)/src/scan/rules_blob.o: src/scan/rules.ini
-$(BUILD)/src/scan/rules_blob.o: EXTRA_CFLAGS += -DRULES_SHA256='"$(shell sha256sum src/scan/rules.ini | cut -c1-64)"'
+# The scanner parses a lean copy at start-up: comments and the tp/fp
+# examples (with their continuation lines) blanked, so line numbers stay.
+$(BUILD)/src/scan/rules_blob.o: src/scan/rules.ini $(BUILD)/src/scan/rules-lean.ini
+$(BUILD)/src/scan/rules_blob.o: EXTRA_CFLAGS += -DRULES_SHA256='"$(shell sha256sum src/scan/rules.ini | cut -c1-64)"' \
+	-DRULES_LEAN='"$(BUILD)/src/scan/rules-lean.ini"'
+$(BUILD)/src/scan/rules-lean.ini: src/scan/rules.ini
+	@mkdir -p $(dir $@)
+	@awk '/^(tp|fp|fp_placeholder)[ \t]*=/ {ex = 1; print ""; next} /^[ \t]/ && ex {print ""; next} \
+	  {ex = 0} /^[#;]/ {print ""; next} {print}' $< >$@.tmp && mv $@.tmp $@
 
 # Install whatever Debian packages are missing; quiet and fast when all are there.
 deps:
@@ -124,13 +172,15 @@ unit: units
 
 # Sanitizers: the binary and the unit tests built by clang with ASan+UBSan
 # in their own tree (build/asan), the suite run against that binary
-# through MESHPUSH_BIN; ./git-meshpush and build/ are left alone.
+# through MESHPUSH_BIN; ./git-meshpush and build/ are left alone.  LAZY=0:
+# ASan's __cxa_throw interceptor needs libstdc++ linked at start-up, and
+# Hyperscan's compiler throws (and catches) C++ exceptions.
 ASAN_BUILD := build/asan
 ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 ASAN_ENV := ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:detect_stack_use_after_return=1:strict_string_checks=1 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 LSAN_OPTIONS=suppressions=$(CURDIR)/fuzz/lsan.supp
 asan: deps
-	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CC=clang CFLAGS='$(ASAN_CFLAGS)' \
+	@$(MAKE) --no-print-directory BUILD=$(ASAN_BUILD) CC=clang CFLAGS='$(ASAN_CFLAGS)' LAZY=0 \
 	  $(ASAN_BUILD)/git-meshpush units
 	$(ASAN_ENV) MESHPUSH_BIN=$(CURDIR)/$(ASAN_BUILD)/git-meshpush MESHPUSH_BUILD=$(ASAN_BUILD) \
 	  $(PROVE) $(PROVE_FLAGS) $(UNIT_BINS:$(BUILD)/%=$(ASAN_BUILD)/%) $(TESTS)

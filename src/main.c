@@ -128,7 +128,8 @@ static int load_config(struct cmd_ctx *ctx)
 		opts.repo_name = "HEAD:.meshpush.ini";
 	}
 	ret = config_load(&ctx->cfg, &opts);
-	git_object_free(blob);
+	if (blob)
+		git_object_free(blob);
 	return ret;
 }
 
@@ -288,9 +289,10 @@ int main(int argc, const char **argv)
 
 cleanup_git:
 	config_release(&ctx.cfg);
-	git_repository_free(ctx.repo);
-	if (git_started)
+	if (git_started) { /* else libgit2 is not even loaded (src/util/lazy.h) */
+		git_repository_free(ctx.repo);
 		git_libgit2_shutdown();
+	}
 	free(lazy_workdir);
 cleanup:
 	strlist_release(&ctx.overrides);

@@ -104,12 +104,61 @@ test_expect_success 'the man page documents every option of every command and ev
 '
 
 test_expect_success 'libcurl is loaded on the first network call, not at start-up' '
-	ldd "$SRC_DIR/git-meshpush" >libs &&
-	test_grep "libgit2" libs &&
+	ldd "$MESHPUSH_BIN" >libs &&
 	test_grep -v "libcurl" libs &&
 	echo hello >small.txt &&
 	LD_DEBUG=files git-meshpush scan small.txt 2>ld.txt &&
 	test_grep -v "file=libcurl" ld.txt
+'
+
+# src/util/lazy.h: on x86-64 the binary does not link libgit2, libcrypto
+# or the Hyperscan compiler; each is loaded on its first call.
+if ldd "$MESHPUSH_BIN" | grep -q libgit2; then
+	skip_lazy="the binary links libgit2 (LAZY=0, or not x86-64)"
+else
+	skip_lazy=
+fi
+
+test_expect_success 'a scan of files with the rules cached loads no libgit2, libcrypto or Hyperscan compiler' '
+	test -z "$skip_lazy" || { echo "# skipped: $skip_lazy"; return 0; } &&
+	echo hello >small.txt &&
+	XDG_CACHE_HOME="$PWD/lazy-cache" LD_DEBUG=files git-meshpush scan small.txt 2>first.txt &&
+	test_grep "file=libhs.so" first.txt &&
+	XDG_CACHE_HOME="$PWD/lazy-cache" LD_DEBUG=files git-meshpush scan small.txt 2>ld.txt &&
+	test_grep "file=libinih" ld.txt &&
+	test_grep -v "file=libgit2" ld.txt &&
+	test_grep -v "file=libcrypto" ld.txt &&
+	test_grep -v "file=libhs.so" ld.txt &&
+	test_grep -v "file=libstdc++" ld.txt
+'
+
+test_expect_success 'libgit2 is loaded when a command needs git' '
+	test -z "$skip_lazy" || { echo "# skipped: $skip_lazy"; return 0; } &&
+	git init -q lz && echo hi >lz/a && git -C lz add a &&
+	(cd lz && LD_DEBUG=files git-meshpush scan --staged) 2>ld.txt &&
+	test_grep "file=libgit2" ld.txt &&
+	git-meshpush -C lz version >out &&
+	test_grep "libgit2 1\." out
+'
+
+test_expect_success 'libgit2 starts without parsing a CA bundle (src/util/no_ca.c)' '
+	git init -q ca && echo hi >ca/a && git -C ca add a &&
+	strace -f -e trace=open,openat -o trace.txt git-meshpush -C ca scan --staged &&
+	test_grep "libgit2" trace.txt &&
+	test_grep -v "ca-certificates\|/etc/ssl/certs" trace.txt
+'
+
+test_expect_success 'a library that does not load ends the run with a message naming it' '
+	test -z "$skip_lazy" || { echo "# skipped: $skip_lazy"; return 0; } &&
+	mkdir -p fakelib &&
+	echo "int nothing_here;" >fakelib/empty.c &&
+	so=$(grep -ao "libgit2\.so\.[0-9][0-9.]*" "$MESHPUSH_BIN" | head -n 1) &&
+	test -n "$so" &&
+	cc -shared -fPIC -o "fakelib/$so" fakelib/empty.c &&
+	test_expect_code 128 env LD_LIBRARY_PATH="$PWD/fakelib" git-meshpush -C lz version >out 2>err &&
+	test_grep "fatal: cannot load $so" err &&
+	test_grep "undefined symbol" err &&
+	test ! -s out
 '
 
 test_done

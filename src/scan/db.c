@@ -18,6 +18,9 @@
 #include "error.h"
 #include "util/fs.h"
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,16 +43,39 @@ static char *cache_dir(void)
 	return dir;
 }
 
-static void cache_key(char out[65], const struct scan_engine *e)
+/*
+ * What the compiled database depends on in the CPU.  On x86 this is read
+ * with cpuid, not hs_populate_platform(): that is part of the Hyperscan
+ * compiler, which a run with a cached database does not even load
+ * (src/util/lazy.h).  The processor signature and feature bits decide
+ * what Hyperscan compiles for; a database the CPU cannot run anyway fails
+ * hs_alloc_scratch() in load_cache() and is compiled again.
+ */
+static void cpu_key(struct strbuf *sb)
 {
-	struct strbuf sb = STRBUF_INIT;
+#if defined(__x86_64__) || defined(__i386__)
+	unsigned a, b, c, d;
+
+	if (__get_cpuid(1, &a, &b, &c, &d)) /* b holds the core's APIC id: left out */
+		strbuf_addf(sb, "cpu %x %x %x\n", a, c, d);
+	if (__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		strbuf_addf(sb, "cpu7 %x %x %x\n", b, c, d);
+#else
 	hs_platform_info_t plat;
-	unsigned char md[32];
 
 	memset(&plat, 0, sizeof(plat));
 	hs_populate_platform(&plat);
+	strbuf_add(sb, &plat, sizeof(plat));
+#endif
+}
+
+static void cache_key(char out[65], const struct scan_engine *e)
+{
+	struct strbuf sb = STRBUF_INIT;
+	unsigned char md[32];
+
 	strbuf_addf(&sb, "%s\n%s\n", CACHE_MAGIC, hs_version());
-	strbuf_add(&sb, &plat, sizeof(plat));
+	cpu_key(&sb);
 	/* the built-in rules are hashed at build time; then what changes them */
 	strbuf_addf(&sb, "%s\n", scan_builtin_rules_sha256());
 	for (size_t i = 0; i < e->nr; i++) {
@@ -254,12 +280,16 @@ static int load_cache(struct scan_engine *e, const char *path)
 			goto cleanup;
 	if (nr && hs_deserialize_database(data + off, len - off, &e->db) != HS_SUCCESS)
 		goto cleanup;
+	/* a database this CPU cannot run (another machine's cache) fails here */
+	if (nr && hs_alloc_scratch(e->db, &e->scratch0) != HS_SUCCESS)
+		goto cleanup;
 	e->hs_nr = nr;
 	ok = 1;
 cleanup:
 	if (!ok) {
 		free(e->hs_rule);
 		e->hs_rule = NULL;
+		hs_free_database(e->db);
 		e->db = NULL;
 	}
 	munmap(data, len);

@@ -183,6 +183,7 @@ void scan_engine_free(struct scan_engine *e)
 		return;
 	scan_ctx_free(e->ctx);
 	scan_rules_release(e);
+	hs_free_scratch(e->scratch0);
 	hs_free_database(e->db);
 	free(e->hs_rule);
 	strlist_release(&e->allow_paths);
@@ -218,7 +219,11 @@ int scan_ctx_new(struct scan_ctx **out, struct scan_engine *e)
 	struct scan_ctx *c = xcalloc(1, sizeof(*c));
 
 	c->e = e;
-	if (e->db && hs_alloc_scratch(e->db, &c->scratch) != HS_SUCCESS) {
+	pthread_mutex_lock(&e->lock);
+	c->scratch = e->scratch0;
+	e->scratch0 = NULL;
+	pthread_mutex_unlock(&e->lock);
+	if (e->db && !c->scratch && hs_alloc_scratch(e->db, &c->scratch) != HS_SUCCESS) {
 		free(c);
 		return mp_error_set(MP_EOS, "cannot allocate Hyperscan scratch space");
 	}

@@ -105,6 +105,26 @@ static int oidset_has(const struct oidset *s, const git_oid *id)
 	return 0;
 }
 
+/* The value of `id` in `s`: 1 with `*val`, or 0 when absent. */
+static int oidset_get(const struct oidset *s, const git_oid *id, size_t *val)
+{
+	if (!s->cap)
+		return 0;
+	for (size_t i = oid_hash(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
+		if (!git_oid_cmp(&s->keys[i], id)) {
+			*val = s->vals[i];
+			return 1;
+		}
+	return 0;
+}
+
+/* Room for `n` ids without growing. */
+static void oidset_reserve(struct oidset *s, size_t n)
+{
+	while ((n + 1) * 2 > s->cap)
+		oidset_grow(s);
+}
+
 static void oidset_release(struct oidset *s)
 {
 	free(s->keys);
@@ -1730,11 +1750,6 @@ static int fast_path_ok(git_repository *repo, const git_oid *commit, const char 
 	return ok;
 }
 
-static int cmp_rec(const void *a, const void *b)
-{
-	return git_oid_cmp(&((const struct fast_rec *)a)->id, &((const struct fast_rec *)b)->id);
-}
-
 /* Start a context per worker: 0 or a negative error. */
 static int fast_workers_init(struct fast_worker *w, size_t nw, struct scan_engine *e)
 {
@@ -1999,6 +2014,7 @@ static int fast_pack_pass(struct fast_recs *out, struct history *h, git_reposito
 	git_oid *loose = NULL, zero;
 	size_t nloose = 0, aloose = 0;
 	int ret = 0;
+	double t0 = now_ms();
 
 	memset(&s, 0, sizeof(s));
 	if (getenv("MESHPUSH_SCAN_NO_PACK") || getenv("GIT_OBJECT_DIRECTORY") ||
@@ -2014,6 +2030,8 @@ static int fast_pack_pass(struct fast_recs *out, struct history *h, git_reposito
 		ret = 0;
 		goto cleanup;
 	}
+	if (getenv("MESHPUSH_SCAN_DEBUG"))
+		fprintf(stderr, "debug: packs indexed, %.1f ms\n", now_ms() - t0);
 	/* the loose objects no pack holds (listed once by is_loose()) */
 	memset(&zero, 0, sizeof(zero));
 	is_loose(repo, &zero);
@@ -2038,6 +2056,8 @@ static int fast_pack_pass(struct fast_recs *out, struct history *h, git_reposito
 	s.progress = h->progress;
 	s.progress_payload = h->payload;
 	ret = pack_odb_scan(o, &s);
+	if (getenv("MESHPUSH_SCAN_DEBUG"))
+		fprintf(stderr, "debug: packs scanned, %.1f ms\n", now_ms() - t0);
 	if (ret == PACK_FALLBACK) {
 		snprintf(why, sizeof(why), "%s", s.why[0] ? s.why : "a loose object could not be read");
 		ret = 0;
@@ -2078,6 +2098,7 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 {
 	struct fast f;
 	struct fast_recs all = { 0 };
+	struct oidset byid = { 0 };
 	pthread_t rl;
 	int rl_started, ret = 0, pass;
 	double t0 = now_ms();
@@ -2108,17 +2129,20 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 	}
 	if (!pass || !rl_started || !f.revlist_ok)
 		goto cleanup;
-	qsort(all.v, all.nr, sizeof(*all.v), cmp_rec);
+	/* every object's record by id (a hash: sorting them cost 5% of the CPU) */
+	oidset_reserve(&byid, all.nr);
+	for (size_t i = 0; i < all.nr; i++)
+		oidset_put(&byid, &all.v[i].id, i, NULL);
 
 	/*
 	 * rev-list cuts a path at a newline: check the path of each blob that
 	 * is reported by name (few), else let the walk do it all
 	 */
 	for (size_t i = 0; i < f.nobjs; i++) {
-		struct fast_rec key, *rec;
+		struct fast_rec *rec;
+		size_t k;
 
-		key.id = f.objs[i].id;
-		rec = bsearch(&key, all.v, all.nr, sizeof(*all.v), cmp_rec);
+		rec = oidset_get(&byid, &f.objs[i].id, &k) ? &all.v[k] : NULL;
 		if ((!rec || rec->kind == FB_CANDIDATE || rec->kind == FB_TOO_BIG) &&
 		    !fast_path_ok(repo, &f.commits[f.objs[i].index], f.objs[i].path, &f.objs[i].id))
 			goto cleanup;
@@ -2127,11 +2151,11 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 	/* the reachable blobs, in walk order */
 	for (size_t i = 0; i < f.nobjs; i++) {
 		struct blob_job *o = &f.objs[i];
-		struct fast_rec key, *rec;
+		struct fast_rec *rec;
 		char commit[GIT_OID_HEXSZ + 1];
+		size_t k;
 
-		key.id = o->id;
-		rec = bsearch(&key, all.v, all.nr, sizeof(*all.v), cmp_rec);
+		rec = oidset_get(&byid, &o->id, &k) ? &all.v[k] : NULL;
 		if (rec && rec->kind == FB_TREE)
 			continue;
 		o->commit = f.commits[o->index];
@@ -2166,6 +2190,7 @@ cleanup:
 	free(f.objs);
 	free(f.commits);
 	free(all.v);
+	oidset_release(&byid);
 	return ret;
 }
 

@@ -48,6 +48,7 @@ struct scan_engine {
 	size_t nr, alloc;
 
 	hs_database_t *db;
+	hs_scratch_t *scratch0; /* allocated when the cached database was checked; the first context's */
 	uint32_t *hs_rule; /* Hyperscan id -> rule index */
 	size_t hs_nr;
 	int cache_hit;
@@ -117,7 +118,11 @@ extern int scan_keep_examples;
 /* Parse rules INI text (`name` in messages) into `e`.  0 or MP_ECONFIG. */
 int scan_rules_parse(struct scan_engine *e, const char *name, const char *text, size_t len);
 
-/* The compiled-in rules text, and its sha256 in hex (computed at build time). */
+/*
+ * The compiled-in rules text (without comments and examples unless
+ * scan_keep_examples is set; the line numbers are the same), and the
+ * sha256 in hex of src/scan/rules.ini (computed at build time).
+ */
 const char *scan_builtin_rules(size_t *len);
 const char *scan_builtin_rules_sha256(void);
 

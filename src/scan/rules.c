@@ -15,19 +15,25 @@
 extern const char scan_rules_ini[];
 extern const char scan_rules_ini_end[];
 extern const char scan_rules_ini_sha256[];
+extern const char scan_rules_lean[];
+extern const char scan_rules_lean_end[];
 
 const char *scan_builtin_rules_sha256(void)
 {
 	return scan_rules_ini_sha256;
 }
 
+int scan_keep_examples;
+
 const char *scan_builtin_rules(size_t *len)
 {
-	*len = (size_t)(scan_rules_ini_end - scan_rules_ini);
-	return scan_rules_ini;
+	if (scan_keep_examples) {
+		*len = (size_t)(scan_rules_ini_end - scan_rules_ini);
+		return scan_rules_ini;
+	}
+	*len = (size_t)(scan_rules_lean_end - scan_rules_lean);
+	return scan_rules_lean;
 }
-
-int scan_keep_examples;
 
 /* "\n" in tp/fp values stands for a newline. */
 static char *unescape_example(const char *v)
