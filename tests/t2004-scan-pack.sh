@@ -168,6 +168,37 @@ test_expect_success 'a pack index with 64-bit offsets' '
 	compare_modes big-offsets
 '
 
+test_expect_success 'REF_DELTA objects (deltas naming their base by id)' '
+	git clone -q --no-local deep refdelta &&
+	git -C refdelta -c pack.threads=1 -c repack.useDeltaBaseOffset=false repack -q -adf --depth=50 --window=50 &&
+	git verify-pack -v refdelta/.git/objects/pack/*.idx >verify.txt &&
+	test $(awk "NF >= 7" verify.txt | wc -l) -gt 100 &&
+	python3 -c "
+import glob, struct, sys
+p = open(glob.glob(\"refdelta/.git/objects/pack/*.pack\")[0], \"rb\").read()
+offs = [int(l.split()[4]) for l in open(\"verify.txt\") if len(l.split()) >= 5 and l.split()[1] in (\"blob\", \"tree\", \"commit\", \"tag\")]
+types = {(p[o] >> 4) & 7 for o in offs}
+assert 7 in types and 6 not in types, types
+" &&
+	compare_modes refdelta &&
+	test $(grep -c "^finding .*src/text.txt" pack.txt) = 10
+'
+
+test_expect_success 'what the pack reader does not read goes to git reader: a version 1 index, alternates' '
+	git clone -q --no-local deep idx1 &&
+	(cd idx1/.git/objects/pack && idx=$(ls *.idx) && pack=$(ls *.pack) &&
+	 rm -f "$idx" && git index-pack --index-version=1 -o "$idx" "$pack" >/dev/null) &&
+	(cd idx1 && MESHPUSH_SCAN_DEBUG=1 test_expect_code 1 git meshpush scan --all --format json >../idx1.json 2>../err) &&
+	test_grep "pack reader not used: .*not a version 2 pack index" err &&
+	(cd deep && test_expect_code 1 git meshpush scan --all --format json >../deep.json) &&
+	normalize idx1.json >idx1.txt && normalize deep.json >deep.txt && test_cmp deep.txt idx1.txt &&
+	git clone -q --shared deep shared &&
+	test -f shared/.git/objects/info/alternates &&
+	(cd shared && MESHPUSH_SCAN_DEBUG=1 test_expect_code 1 git meshpush scan --all --format json >../shared.json 2>../err) &&
+	test_grep "pack reader not used: the repository borrows objects" err &&
+	normalize shared.json >shared.txt && test_cmp deep.txt shared.txt
+'
+
 test_expect_success 'an empty repository and one with no packs' '
 	git init -q empty &&
 	(cd empty && git meshpush scan --all >../out) &&
@@ -201,6 +232,24 @@ test_expect_success 'a damaged pack: the pack reader gives up, and the scan ends
 	(cd damaged && MESHPUSH_SCAN_DEBUG=1 test_expect_code 128 git meshpush scan --all >../out 2>../err) &&
 	test_grep "pack reader not used: .* is damaged" err &&
 	test_grep "error: \|damaged" err
+'
+
+test_expect_success 'a damaged delta: the pack reader gives up, and the scan ends in an error' '
+	git clone -q --no-local deep damaged-delta &&
+	git -C damaged-delta -c pack.threads=1 repack -q -adf --depth=50 --window=50 &&
+	git verify-pack -v damaged-delta/.git/objects/pack/*.idx |
+		awk "\$2 == \"blob\" && NF == 7 && \$4 > 40 { print \$5 + int(\$4 / 2); exit }" >offset &&
+	test -s offset &&
+	python3 -c "
+import glob, os, sys
+p = glob.glob(\"damaged-delta/.git/objects/pack/*.pack\")[0]
+os.chmod(p, 0o644)
+b = bytearray(open(p, \"rb\").read())
+b[int(sys.argv[1])] ^= 0x55
+open(p, \"wb\").write(b)
+" "$(cat offset)" &&
+	(cd damaged-delta && MESHPUSH_SCAN_DEBUG=1 test_expect_code 128 git meshpush scan --all >../out 2>../err) &&
+	test_grep "pack reader not used: .* is damaged" err
 '
 
 test_expect_success 'a truncated pack: an error, never clean' '
