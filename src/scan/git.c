@@ -999,6 +999,8 @@ struct blob_job {
 	git_oid commit; /* the first commit where it appears */
 	char *path;
 	size_t index;   /* order of the walk */
+	char *data;     /* its bytes when the fast path kept them (malloc'd, NUL-terminated), else NULL */
+	size_t len;
 };
 
 /*
@@ -1105,7 +1107,7 @@ static int walk_tree(struct history *h, git_repository *repo, git_odb *odb, stru
 
 				pthread_mutex_lock(&h->lock);
 				h->jobs = xgrow(h->jobs, sizeof(*h->jobs), h->nr + 1, &h->alloc);
-				h->jobs[h->nr] = (struct blob_job){ id, *commit, path, h->nr };
+				h->jobs[h->nr] = (struct blob_job){ id, *commit, path, h->nr, NULL, 0 };
 				h->nr++;
 				if (h->nr - h->next >= BATCH)
 					pthread_cond_signal(&h->more);
@@ -1265,8 +1267,13 @@ static void *worker_main(void *arg)
 				scan_report_skip(&w->r, job->path, 0, "allowed by scan.allow_paths");
 				continue;
 			}
-			if ((w->ret = blob_read(&b, repo, h->e, &w->r, &job->id, job->path, commit)) < 0 || !b.data)
+			if (job->data) { /* kept by the fast path (h->jobs owns it) */
+				memset(&b, 0, sizeof(b));
+				b.data = job->data;
+				b.len = job->len;
+			} else if ((w->ret = blob_read(&b, repo, h->e, &w->r, &job->id, job->path, commit)) < 0 || !b.data) {
 				continue;
+			}
 			size = b.len;
 			w->r.blobs++;
 			if (scan_is_binary(b.data, size)) {
@@ -1386,6 +1393,7 @@ struct fast_rec {
 	git_oid id;
 	size_t size;
 	int kind;
+	char *data; /* FB_CANDIDATE: its bytes, kept for the second pass (or NULL) */
 };
 
 struct fast_recs {
@@ -1396,7 +1404,15 @@ struct fast_recs {
 static void fast_recs_add(struct fast_recs *rs, const git_oid *id, size_t size, int kind)
 {
 	rs->v = xgrow(rs->v, sizeof(*rs->v), rs->nr + 1, &rs->alloc);
-	rs->v[rs->nr++] = (struct fast_rec){ *id, size, kind };
+	rs->v[rs->nr++] = (struct fast_rec){ *id, size, kind, NULL };
+}
+
+static void fast_recs_release(struct fast_recs *rs)
+{
+	for (size_t i = 0; i < rs->nr; i++)
+		free(rs->v[i].data);
+	free(rs->v);
+	memset(rs, 0, sizeof(*rs));
 }
 
 /* Start git with `args` (after "git --git-dir=DIR --no-replace-objects"); its stdout on *out_fd. */
@@ -1565,12 +1581,15 @@ struct fast {
 #define FAST_QBYTES (64u << 20)
 
 /* A scanning thread of the fast path: its engine context and its records. */
+#define FAST_KEEP_MAX ((size_t)32 << 20)
+
 struct fast_worker {
 	struct fast *f;         /* the pipe pass's queue */
 	struct scan_engine *e;
 	struct scan_ctx *ctx;
 	struct scan_report r;   /* findings are only counted, then dropped */
 	struct fast_recs recs;
+	size_t kept;            /* bytes of the candidates kept (FAST_KEEP_MAX) */
 	git_repository *repo;   /* the pack pass: loose objects */
 	const git_oid *loose;
 	int ret;
@@ -1593,6 +1612,15 @@ static int fast_scan(struct fast_worker *w, const git_oid *id, const char *data,
 		return ret;
 	}
 	fast_recs_add(&w->recs, id, len, w->r.nr > nr || w->r.allowed > allowed ? FB_CANDIDATE : FB_CLEAN);
+	if (w->recs.v[w->recs.nr - 1].kind == FB_CANDIDATE && w->kept + len <= FAST_KEEP_MAX) {
+		/* the second pass scans it again: keep it rather than have libgit2 read it (and its deltas) again */
+		char *copy = xmalloc(len + 1);
+
+		memcpy(copy, data, len);
+		copy[len] = '\0';
+		w->recs.v[w->recs.nr - 1].data = copy;
+		w->kept += len;
+	}
 	for (size_t k = nr; k < w->r.nr; k++)
 		release_finding(&w->r.findings[k]);
 	w->r.nr = nr;
@@ -1603,7 +1631,7 @@ static void fast_worker_release(struct fast_worker *w)
 {
 	scan_ctx_free(w->ctx);
 	scan_report_release(&w->r);
-	free(w->recs.v);
+	fast_recs_release(&w->recs);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -1701,7 +1729,7 @@ static void *fast_revlist_main(void *arg)
 		} else if (line.len > GIT_OID_HEXSZ + 1) { /* a root tree has no path */
 			f->objs = xgrow(f->objs, sizeof(*f->objs), f->nobjs + 1, &f->aobjs);
 			f->objs[f->nobjs] = (struct blob_job){ id, { { 0 } },
-				xstrndup(line.buf + GIT_OID_HEXSZ + 1, line.len - GIT_OID_HEXSZ - 1), f->ncommits - 1 };
+				xstrndup(line.buf + GIT_OID_HEXSZ + 1, line.len - GIT_OID_HEXSZ - 1), f->ncommits - 1, NULL, 0 };
 			f->nobjs++;
 		}
 	}
@@ -1770,8 +1798,11 @@ static int fast_workers_done(struct fast_recs *out, struct fast_worker *w, size_
 	for (size_t i = 0; i < nw; i++) {
 		if (w[i].ret < 0 && !ret)
 			ret = mp_error_set(w[i].ret, "%s", w[i].err[0] ? w[i].err : mp_error_last());
-		for (size_t k = 0; k < w[i].recs.nr; k++)
+		for (size_t k = 0; k < w[i].recs.nr; k++) {
 			fast_recs_add(out, &w[i].recs.v[k].id, w[i].recs.v[k].size, w[i].recs.v[k].kind);
+			out->v[out->nr - 1].data = w[i].recs.v[k].data;
+			w[i].recs.v[k].data = NULL;
+		}
 	}
 	return ret;
 }
@@ -1913,8 +1944,11 @@ static int fast_pipe_pass(struct fast_recs *out, struct fast *f, struct history 
 		pthread_join(wt, NULL);
 	if ((ret = fast_workers_done(&mine, w, nw)) < 0 || !cat_ok)
 		goto cleanup;
-	for (size_t k = 0; k < mine.nr; k++)
+	for (size_t k = 0; k < mine.nr; k++) {
 		fast_recs_add(out, &mine.v[k].id, mine.v[k].size, mine.v[k].kind);
+		out->v[out->nr - 1].data = mine.v[k].data;
+		mine.v[k].data = NULL;
+	}
 	ret = 1;
 cleanup:
 	for (size_t i = 0; i < f->qnr; i++)
@@ -1928,7 +1962,7 @@ cleanup:
 		fast_worker_release(&w[i]);
 	free(w);
 	free(tids);
-	free(mine.v);
+	fast_recs_release(&mine);
 	free(in.buf);
 	strbuf_release(&line);
 	strbuf_release(&wr.data);
@@ -2167,8 +2201,11 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 		if (!rec || rec->kind == FB_CANDIDATE) {
 			/* scanned again with its path (or read through libgit2: not in the stream) */
 			h->jobs = xgrow(h->jobs, sizeof(*h->jobs), h->nr + 1, &h->alloc);
-			h->jobs[h->nr] = (struct blob_job){ o->id, o->commit, o->path, i };
+			h->jobs[h->nr] = (struct blob_job){ o->id, o->commit, o->path, i, rec ? rec->data : NULL,
+							    rec ? rec->size : 0 };
 			o->path = NULL;
+			if (rec)
+				rec->data = NULL;
 			h->nr++;
 		} else if (rec->kind == FB_TOO_BIG) {
 			scan_report_skip(r, o->path, 1, "larger than scan.max_size (%zu bytes, blob %.12s in commit %.12s)",
@@ -2189,7 +2226,7 @@ cleanup:
 		free(f.objs[i].path);
 	free(f.objs);
 	free(f.commits);
-	free(all.v);
+	fast_recs_release(&all);
 	oidset_release(&byid);
 	return ret;
 }
@@ -2288,8 +2325,10 @@ int scan_history(struct scan_engine *e, struct scan_report *r, git_repository *r
 		free(w[i].finding_job);
 	}
 cleanup:
-	for (size_t i = 0; i < h.nr; i++)
+	for (size_t i = 0; i < h.nr; i++) {
 		free(h.jobs[i].path);
+		free(h.jobs[i].data);
+	}
 	free(h.jobs);
 	if (ret < 0 && w)
 		for (size_t i = 0; i < nw; i++) {

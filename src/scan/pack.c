@@ -286,7 +286,7 @@ static const unsigned char *map_file(size_t *len, const char *path)
 		close(fd);
 		return NULL;
 	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 	close(fd);
 	if (p == MAP_FAILED)
 		return NULL;
@@ -392,6 +392,34 @@ static int cmp_off(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
+/* Sort `n` keys (none above `top`'s highest bit) with an LSD radix sort, 11 bits a pass. */
+static void radix_sort(uint64_t *v, size_t n, uint64_t top)
+{
+	uint64_t *tmp = xmalloc((n + 1) * sizeof(*tmp)), *src = v, *dst = tmp;
+	size_t count[2048];
+
+	for (unsigned shift = 0; shift < 64 && (top >> shift); shift += 11) {
+		size_t sum = 0;
+
+		memset(count, 0, sizeof(count));
+		for (size_t i = 0; i < n; i++)
+			count[(src[i] >> shift) & 2047]++;
+		for (size_t d = 0; d < 2048; d++) {
+			size_t c = count[d];
+
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[(src[i] >> shift) & 2047]++] = src[i];
+		src = dst;
+		dst = src == v ? tmp : v;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
+	free(tmp);
+}
+
 /* The object of pack `p` at `off`, or NONE. */
 static uint32_t find_offset(const struct pack_odb *o, const struct pack *p, uint64_t off)
 {
@@ -430,12 +458,31 @@ static int pack_objects(struct pack_odb *o, size_t pi, char *why, size_t whylen)
 	struct pobj *objs = o->objs + p->first;
 	int bad = 0;
 
+	uint64_t *keys = xmalloc(((size_t)p->nr + 1) * sizeof(*keys)), top = 0;
+
 	for (uint32_t k = 0; k < p->nr; k++) {
-		objs[k] = (struct pobj){ pack_offset(p, k, &bad), 0, NONE, k, (uint16_t)pi, 0, 0, 0, 0 };
-		if (bad)
-			return say(why, whylen, "'%s': its index has a bad 64-bit offset", p->name);
+		uint64_t off = pack_offset(p, k, &bad);
+
+		if (bad || off >= p->len) {
+			free(keys);
+			return say(why, whylen, "'%s': its index has a bad offset", p->name);
+		}
+		keys[k] = off;
+		top |= off;
 	}
-	qsort(objs, p->nr, sizeof(*objs), cmp_off);
+	if (p->len < ((uint64_t)1 << 40) && p->nr < (1u << 24)) {
+		/* offsets below 2^40, positions below 2^24: one 64-bit key each, radix-sorted */
+		for (uint32_t k = 0; k < p->nr; k++)
+			keys[k] = keys[k] << 24 | k;
+		radix_sort(keys, p->nr, top << 24 | 0xffffff);
+		for (uint32_t k = 0; k < p->nr; k++)
+			objs[k] = (struct pobj){ keys[k] >> 24, 0, NONE, (uint32_t)(keys[k] & 0xffffff), (uint16_t)pi, 0, 0, 0, 0 };
+	} else {
+		for (uint32_t k = 0; k < p->nr; k++)
+			objs[k] = (struct pobj){ keys[k], 0, NONE, k, (uint16_t)pi, 0, 0, 0, 0 };
+		qsort(objs, p->nr, sizeof(*objs), cmp_off);
+	}
+	free(keys);
 	p->at = xmalloc(((size_t)p->nr + 1) * sizeof(*p->at));
 	for (uint32_t k = 0; k < p->nr; k++) {
 		struct pack_obj_header h;
