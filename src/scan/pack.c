@@ -636,7 +636,8 @@ int pack_odb_open(struct pack_odb **out, const char *objdir, char *why, size_t w
 				strlist_push_nodup(&names, xstrndup(de->d_name, n - 4));
 		}
 	}
-	qsort(names.items, names.nr, sizeof(*names.items), cmp_name);
+	if (names.nr)
+		qsort(names.items, names.nr, sizeof(*names.items), cmp_name);
 	if (names.nr > UINT16_MAX) {
 		ret = say(why, whylen, "too many packs (%zu)", names.nr);
 		goto cleanup;
