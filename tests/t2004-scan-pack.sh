@@ -230,7 +230,7 @@ test_expect_success 'a damaged pack: the pack reader gives up, and the scan ends
 	git -C damaged repack -q -adf &&
 	damage_blob damaged &&
 	(cd damaged && MESHPUSH_SCAN_DEBUG=1 test_expect_code 128 git meshpush scan --all >../out 2>../err) &&
-	test_grep "pack reader not used: .* is damaged" err &&
+	test_grep "pack reader gave up: .* is damaged" err &&
 	test_grep "error: \|damaged" err
 '
 
@@ -249,7 +249,7 @@ b[int(sys.argv[1])] ^= 0x55
 open(p, \"wb\").write(b)
 " "$(cat offset)" &&
 	(cd damaged-delta && MESHPUSH_SCAN_DEBUG=1 test_expect_code 128 git meshpush scan --all >../out 2>../err) &&
-	test_grep "pack reader not used: .* is damaged" err
+	test_grep "pack reader gave up: .* is damaged" err
 '
 
 test_expect_success 'a truncated pack: an error, never clean' '

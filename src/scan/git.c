@@ -1575,9 +1575,23 @@ struct fast {
 	struct blob_job *objs; /* every tree and blob, walk order; commit is an index into commits */
 	size_t nobjs, aobjs;
 	int revlist_ok;
+
+	/* or the walk done here (fast_walk()): the trees the pack pass kept, the commits listed meanwhile */
+	struct fast_tree *trees;
+	size_t ntrees, atrees;
+	struct oidset tree_at;  /* id -> index in trees */
+	git_oid *commit_trees;  /* each commit's root tree */
+	int commits_ok;
+};
+
+struct fast_tree {
+	git_oid id;
+	char *data;
+	size_t len;
 };
 
 #define FAST_QCAP 256
+#define FAST_WALK_MAX_PACK ((uint64_t)512 << 20) /* packs above this: rev-list (the trees may not fit) */
 #define FAST_QBYTES (64u << 20)
 
 /* A scanning thread of the fast path: its engine context and its records. */
@@ -1590,6 +1604,9 @@ struct fast_worker {
 	struct scan_report r;   /* findings are only counted, then dropped */
 	struct fast_recs recs;
 	size_t kept;            /* bytes of the candidates kept (FAST_KEEP_MAX) */
+	struct fast_tree *trees; /* the pack pass with an in-process walk: the trees read */
+	size_t ntrees, atrees;
+	int keep_trees;
 	git_repository *repo;   /* the pack pass: loose objects */
 	const git_oid *loose;
 	int ret;
@@ -1632,6 +1649,9 @@ static void fast_worker_release(struct fast_worker *w)
 	scan_ctx_free(w->ctx);
 	scan_report_release(&w->r);
 	fast_recs_release(&w->recs);
+	for (size_t i = 0; i < w->ntrees; i++)
+		free(w->trees[i].data);
+	free(w->trees);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -1994,7 +2014,13 @@ static int fast_pack_loose(void *payload, size_t k)
 
 	if (rc != LOOSE_READ && rc != LOOSE_TOO_BIG)
 		return PACK_FALLBACK; /* damaged, or gone: git's reader and then the walk will say */
-	if (type == GIT_OBJECT_TREE)
+	if (type == GIT_OBJECT_TREE && w->keep_trees) {
+		if (rc == LOOSE_TOO_BIG && loose_read(w->repo, id, (size_t)-1, &type, &data, &len) != LOOSE_READ)
+			return PACK_FALLBACK;
+		w->trees = xgrow(w->trees, sizeof(*w->trees), w->ntrees + 1, &w->atrees);
+		w->trees[w->ntrees++] = (struct fast_tree){ *id, data, len };
+		data = NULL;
+	} else if (type == GIT_OBJECT_TREE)
 		fast_recs_add(&w->recs, id, len, FB_TREE);
 	else if (type == GIT_OBJECT_BLOB && rc == LOOSE_TOO_BIG)
 		fast_recs_add(&w->recs, id, len, FB_TOO_BIG);
@@ -2002,6 +2028,21 @@ static int fast_pack_loose(void *payload, size_t k)
 		ret = fast_scan(w, id, data, len);
 	free(data);
 	return ret;
+}
+
+static int fast_pack_tree_data(void *payload, const unsigned char *raw, const char *data, size_t len)
+{
+	struct fast_worker *w = payload;
+	struct fast_tree *t;
+
+	w->trees = xgrow(w->trees, sizeof(*w->trees), w->ntrees + 1, &w->atrees);
+	t = &w->trees[w->ntrees++];
+	git_oid_fromraw(&t->id, raw);
+	t->data = xmalloc(len + 1);
+	memcpy(t->data, data, len);
+	t->data[len] = '\0';
+	t->len = len;
+	return 0;
 }
 
 static void fast_pack_tree(void *payload, const unsigned char *raw)
@@ -2031,17 +2072,36 @@ static int fast_sha1(git_repository *repo)
 }
 
 /*
- * The blob pass read here (src/scan/pack.c): every pack's blobs inflated
- * once and scanned on `nw` threads, then the loose objects that no pack
- * holds.  1 with every object's record appended to `out`, 0 when the
- * packs are not readable here (fall back to git's reader), or a negative
- * error.
+ * Index the packs for the pack reader: 0 with `*out`, or 0 with `*out`
+ * NULL (reason in `why`) when it cannot be used.
  */
-static int fast_pack_pass(struct fast_recs *out, struct history *h, git_repository *repo, size_t nw)
+static int fast_pack_open(struct pack_odb **out, git_repository *repo, char *why, size_t whylen)
 {
-	const char *common = git_repository_commondir(repo);
-	char *objdir = fs_join(common, "objects"), why[256] = "";
-	struct pack_odb *o = NULL;
+	char *objdir = fs_join(git_repository_commondir(repo), "objects");
+
+	*out = NULL;
+	if (getenv("MESHPUSH_SCAN_NO_PACK") || getenv("GIT_OBJECT_DIRECTORY") ||
+	    getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES"))
+		snprintf(why, whylen, "disabled, or objects elsewhere (environment)");
+	else if (!fast_sha1(repo))
+		snprintf(why, whylen, "not a SHA-1 repository");
+	else if (pack_odb_open(out, objdir, why, whylen) != 0)
+		*out = NULL;
+	free(objdir);
+	return 0;
+}
+
+/*
+ * The blob pass read here (src/scan/pack.c): every blob of the packs `o`
+ * inflated once and scanned on `nw` threads, then the loose objects that
+ * no pack holds; with `f` set, the trees are kept in f->trees for
+ * fast_walk().  1 with every object's record appended to `out`, 0 when a
+ * pack turned out damaged (fall back to git's reader), or a negative error.
+ */
+static int fast_pack_pass(struct fast_recs *out, struct fast *f, struct history *h, git_repository *repo,
+			  size_t nw, struct pack_odb *o)
+{
+	char why[256] = "";
 	struct pack_scan s;
 	struct fast_worker *w = xcalloc(nw, sizeof(*w));
 	void **payloads = xcalloc(nw, sizeof(*payloads));
@@ -2051,21 +2111,6 @@ static int fast_pack_pass(struct fast_recs *out, struct history *h, git_reposito
 	double t0 = now_ms();
 
 	memset(&s, 0, sizeof(s));
-	if (getenv("MESHPUSH_SCAN_NO_PACK") || getenv("GIT_OBJECT_DIRECTORY") ||
-	    getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES")) {
-		snprintf(why, sizeof(why), "disabled, or objects elsewhere (environment)");
-		goto cleanup;
-	}
-	if (!fast_sha1(repo)) {
-		snprintf(why, sizeof(why), "not a SHA-1 repository");
-		goto cleanup;
-	}
-	if ((ret = pack_odb_open(&o, objdir, why, sizeof(why))) != 0) {
-		ret = 0;
-		goto cleanup;
-	}
-	if (getenv("MESHPUSH_SCAN_DEBUG"))
-		fprintf(stderr, "debug: packs indexed, %.1f ms\n", now_ms() - t0);
 	/* the loose objects no pack holds (listed once by is_loose()) */
 	memset(&zero, 0, sizeof(zero));
 	is_loose(repo, &zero);
@@ -2079,12 +2124,14 @@ static int fast_pack_pass(struct fast_recs *out, struct history *h, git_reposito
 	for (size_t i = 0; i < nw; i++) {
 		w[i].repo = repo;
 		w[i].loose = loose;
+		w[i].keep_trees = f != NULL;
 		payloads[i] = &w[i];
 	}
 	s.nthreads = nw;
 	s.payloads = payloads;
 	s.max_size = h->e->max_size;
 	s.blob = fast_pack_blob;
+	s.tree = f ? fast_pack_tree_data : NULL;
 	s.nextra = nloose;
 	s.extra = fast_pack_loose;
 	s.progress = h->progress;
@@ -2107,19 +2154,131 @@ static int fast_pack_pass(struct fast_recs *out, struct history *h, git_reposito
 	}
 	if ((ret = fast_workers_done(out, w, nw)) < 0)
 		goto cleanup;
-	pack_odb_each_tree(o, fast_pack_tree, out);
+	if (f) {
+		for (size_t i = 0; i < nw; i++) {
+			for (size_t k = 0; k < w[i].ntrees; k++) {
+				f->trees = xgrow(f->trees, sizeof(*f->trees), f->ntrees + 1, &f->atrees);
+				f->trees[f->ntrees++] = w[i].trees[k];
+			}
+			w[i].ntrees = 0;
+		}
+		oidset_reserve(&f->tree_at, f->ntrees);
+		for (size_t i = 0; i < f->ntrees; i++)
+			oidset_put(&f->tree_at, &f->trees[i].id, i, NULL);
+	} else {
+		pack_odb_each_tree(o, fast_pack_tree, out);
+	}
 	ret = 1;
 cleanup:
 	if (!ret && getenv("MESHPUSH_SCAN_DEBUG"))
-		fprintf(stderr, "debug: pack reader not used: %s\n", why);
+		fprintf(stderr, "debug: pack reader gave up: %s\n", why);
 	for (size_t i = 0; i < nw; i++)
 		fast_worker_release(&w[i]);
 	free(w);
 	free(payloads);
 	free(loose);
-	pack_odb_free(o);
-	free(objdir);
 	return ret;
+}
+
+/* Thread: list the commits as the walk does (oldest first), and each one's root tree. */
+static void *fast_commits_main(void *arg)
+{
+	struct fast *f = arg;
+	git_repository *repo = NULL;
+	struct commit_list list = { 0 };
+
+	if (git_repository_open_bare(&repo, f->gitdir) < 0 || list_commits(&list, repo, f->tips, f->ntips, NULL, 0) < 0)
+		goto done;
+	f->commit_trees = xcalloc(list.nr + 1, sizeof(*f->commit_trees));
+	for (size_t i = 0; i < list.nr; i++) {
+		git_commit *c = NULL;
+
+		if (git_commit_lookup(&c, repo, &list.ids[i]) < 0)
+			goto done;
+		f->commit_trees[i] = *git_commit_tree_id(c);
+		git_commit_free(c);
+	}
+	f->commits = list.ids;
+	f->ncommits = list.nr;
+	list.ids = NULL;
+	f->commits_ok = 1;
+done:
+	git_error_clear();
+	free(list.ids);
+	git_repository_free(repo);
+	return NULL;
+}
+
+/*
+ * walk_tree() over the trees kept in memory: each new blob appended to
+ * f->objs with its path and commit.  1, or 0 when a tree is missing or
+ * damaged (the libgit2 walk will say so).
+ */
+static int fast_walk_tree(struct fast *f, struct oidset *trees, struct oidset *blobs, const git_oid *tree_id,
+			  struct strbuf *prefix, size_t commit)
+{
+	size_t plen = prefix->len, k;
+	const char *p, *end;
+
+	if (!oidset_get(&f->tree_at, tree_id, &k))
+		return 0;
+	p = f->trees[k].data;
+	end = p + f->trees[k].len;
+	while (p < end) {
+		const char *sp = memchr(p, ' ', (size_t)(end - p)), *nul;
+		unsigned mode = 0;
+		git_oid id;
+
+		if (!sp || !(nul = memchr(sp, '\0', (size_t)(end - sp))) || (size_t)(end - nul) < 1 + GIT_OID_RAWSZ)
+			return 0;
+		for (const char *q = p; q < sp; q++) /* octal, as walk_tree's strtoul() */
+			mode = mode << 3 | (unsigned)((*q - '0') & 7);
+		git_oid_fromraw(&id, (const unsigned char *)nul + 1);
+		p = nul + 1 + GIT_OID_RAWSZ;
+		/* most entries were seen in an earlier commit: the path is only built for a new one */
+		if ((mode & 0170000) == 040000) {
+			if (!oidset_put(trees, &id, 0, NULL))
+				continue;
+		} else if ((mode & 0170000) == 0100000 || (mode & 0170000) == 0120000) {
+			if (!oidset_put(blobs, &id, 0, NULL))
+				continue;
+		} else {
+			continue; /* 0160000: a submodule's commit, not ours */
+		}
+		strbuf_setlen_(prefix, plen);
+		if (plen)
+			strbuf_addch(prefix, '/');
+		strbuf_add(prefix, sp + 1, (size_t)(nul - sp - 1));
+		if ((mode & 0170000) == 040000) {
+			if (!fast_walk_tree(f, trees, blobs, &id, prefix, commit))
+				return 0;
+		} else {
+			f->objs = xgrow(f->objs, sizeof(*f->objs), f->nobjs + 1, &f->aobjs);
+			f->objs[f->nobjs++] = (struct blob_job){ id, { { 0 } }, xstrndup(prefix->buf, prefix->len), commit,
+								 NULL, 0 };
+		}
+	}
+	strbuf_setlen_(prefix, plen);
+	return 1;
+}
+
+/* What rev-list gives, from the kept trees: 1, or 0 to fall back to the libgit2 walk. */
+static int fast_walk(struct fast *f)
+{
+	struct oidset trees = { 0 }, blobs = { 0 };
+	struct strbuf prefix = STRBUF_INIT;
+	int ok = f->commits_ok;
+
+	oidset_reserve(&trees, f->ntrees);
+	for (size_t i = 0; i < f->ncommits && ok; i++) {
+		strbuf_reset(&prefix);
+		if (oidset_put(&trees, &f->commit_trees[i], 0, NULL))
+			ok = fast_walk_tree(f, &trees, &blobs, &f->commit_trees[i], &prefix, i);
+	}
+	strbuf_release(&prefix);
+	oidset_release(&trees);
+	oidset_release(&blobs);
+	return ok;
 }
 
 /*
@@ -2133,9 +2292,11 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 	struct fast f;
 	struct fast_recs all = { 0 };
 	struct oidset byid = { 0 };
+	struct pack_odb *po = NULL;
 	pthread_t rl;
-	int rl_started, ret = 0, pass;
+	int rl_started, ret = 0, pass = 0, inproc;
 	double t0 = now_ms();
+	char why[256] = "";
 
 	if (getenv("MESHPUSH_SCAN_NO_FAST") || fast_partial_clone(repo))
 		return 0;
@@ -2144,25 +2305,48 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 	f.gitdir = h->gitdir;
 	f.tips = tips;
 	f.ntips = ntips;
-	rl_started = pthread_create(&rl, NULL, fast_revlist_main, &f) == 0;
+	fast_pack_open(&po, repo, why, sizeof(why));
+	if (getenv("MESHPUSH_SCAN_DEBUG"))
+	{
+		if (po)
+			fprintf(stderr, "debug: packs indexed, %.1f ms\n", now_ms() - t0);
+		else
+			fprintf(stderr, "debug: pack reader not used: %s\n", why);
+	}
+	/*
+	 * With the pack reader, the trees are read with the blobs and walked
+	 * here (the commits listed meanwhile): no rev-list process, and exact
+	 * paths.  Not when the trees may not fit in memory.
+	 */
+	inproc = po && pack_odb_size(po) <= FAST_WALK_MAX_PACK && !getenv("MESHPUSH_SCAN_REVLIST");
+	rl_started = pthread_create(&rl, NULL, inproc ? fast_commits_main : fast_revlist_main, &f) == 0;
 	h->e->ignore_path_rules = 1;
-	pass = fast_pack_pass(&all, h, repo, nw);
+	if (po)
+		pass = fast_pack_pass(&all, inproc ? &f : NULL, h, repo, nw, po);
 	if (getenv("MESHPUSH_SCAN_DEBUG"))
 		fprintf(stderr, "debug: pack pass %s, %.1f ms\n", pass > 0 ? "done" : pass < 0 ? "failed" : "not used",
 			now_ms() - t0);
+	if (!pass && inproc && rl_started) {
+		/* git's reader instead: rev-list after all */
+		pthread_join(rl, NULL);
+		inproc = 0;
+		rl_started = pthread_create(&rl, NULL, fast_revlist_main, &f) == 0;
+	}
 	if (!pass)
 		pass = fast_pipe_pass(&all, &f, h, nw);
 	h->e->ignore_path_rules = 0;
 	if (rl_started)
 		pthread_join(rl, NULL);
 	if (getenv("MESHPUSH_SCAN_DEBUG"))
-		fprintf(stderr, "debug: blobs and rev-list, %.1f ms\n", now_ms() - t0);
+		fprintf(stderr, "debug: blobs and %s, %.1f ms\n", inproc ? "commits" : "rev-list", now_ms() - t0);
 	if (pass < 0) {
 		ret = pass;
 		goto cleanup;
 	}
-	if (!pass || !rl_started || !f.revlist_ok)
+	if (!pass || !rl_started || (inproc ? !fast_walk(&f) : !f.revlist_ok))
 		goto cleanup;
+	if (getenv("MESHPUSH_SCAN_DEBUG") && inproc)
+		fprintf(stderr, "debug: walked, %.1f ms\n", now_ms() - t0);
 	/* every object's record by id (a hash: sorting them cost 5% of the CPU) */
 	oidset_reserve(&byid, all.nr);
 	for (size_t i = 0; i < all.nr; i++)
@@ -2172,7 +2356,7 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 	 * rev-list cuts a path at a newline: check the path of each blob that
 	 * is reported by name (few), else let the walk do it all
 	 */
-	for (size_t i = 0; i < f.nobjs; i++) {
+	for (size_t i = 0; i < f.nobjs && !inproc; i++) {
 		struct fast_rec *rec;
 		size_t k;
 
@@ -2228,6 +2412,12 @@ cleanup:
 	free(f.commits);
 	fast_recs_release(&all);
 	oidset_release(&byid);
+	for (size_t i = 0; i < f.ntrees; i++)
+		free(f.trees[i].data);
+	free(f.trees);
+	free(f.commit_trees);
+	oidset_release(&f.tree_at);
+	pack_odb_free(po);
 	return ret;
 }
 

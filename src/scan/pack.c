@@ -561,14 +561,14 @@ cleanup:
 }
 
 /* Which blobs are scanned (the first copy of each id), which objects are inflated, the forests. */
-static void plan(struct pack_odb *o)
+static void plan(struct pack_odb *o, int trees)
 {
 	for (uint32_t i = 0; i < o->nobjs; i++) {
 		struct pobj *ob = &o->objs[i];
 		const unsigned char *id = obj_id(o, i);
 		int dup = 0; /* an idx holds each id once (checked) */
 
-		if (ob->type != PACK_BLOB)
+		if (ob->type != PACK_BLOB && !(trees && ob->type == PACK_TREE))
 			continue;
 		for (size_t q = 0; q < ob->pack && !dup; q++)
 			dup = idx_find(&o->packs[q], id) != NONE;
@@ -661,7 +661,6 @@ int pack_odb_open(struct pack_odb **out, const char *objdir, char *why, size_t w
 			goto cleanup;
 	if ((ret = resolve_types(o, why, whylen)))
 		goto cleanup;
-	plan(o);
 	*out = o;
 	o = NULL;
 cleanup:
@@ -694,6 +693,15 @@ void pack_odb_free(struct pack_odb *o)
 	free(o->kids);
 	free(o->roots);
 	free(o);
+}
+
+uint64_t pack_odb_size(const struct pack_odb *o)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < o->npacks; i++)
+		n += o->packs[i].len;
+	return n;
 }
 
 int pack_odb_has(const struct pack_odb *o, const unsigned char *id)
@@ -895,7 +903,8 @@ static int hand_over(struct scan_worker *w, uint32_t i, const unsigned char *dat
 
 	if (!(sh->o->objs[i].flags & F_OWNER))
 		return 0;
-	rc = s->blob(s->payloads[w->index], obj_id(sh->o, i), (const char *)data, len);
+	rc = (sh->o->objs[i].type == PACK_TREE ? s->tree : s->blob)(s->payloads[w->index], obj_id(sh->o, i),
+								    (const char *)data, len);
 	if (rc) {
 		fail(sh, rc, NULL);
 		return -1;
@@ -954,7 +963,7 @@ static int visit_forest(struct scan_worker *w, uint32_t root)
 	size_t depth = 0;
 	struct buf b;
 
-	if (o->kids_at[root] == o->kids_at[root + 1] && rb->size > w->sh->s->max_size)
+	if (o->kids_at[root] == o->kids_at[root + 1] && rb->type == PACK_BLOB && rb->size > w->sh->s->max_size)
 		return hand_over(w, root, NULL, rb->size); /* too big, and nothing built on it */
 	if (!size_ok(o, root)) {
 		damaged(w, root, "size");
@@ -1089,6 +1098,7 @@ int pack_odb_scan(struct pack_odb *o, struct pack_scan *s)
 	atomic_init(&sh.stop, 0);
 	pthread_mutex_init(&sh.lock, NULL);
 	s->why[0] = '\0';
+	plan(o, s->tree != NULL);
 	for (size_t i = 0; i < n; i++) {
 		w[i].sh = &sh;
 		w[i].index = i;
