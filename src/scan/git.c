@@ -10,14 +10,16 @@
  * only the lines that none of its parents has (conflict resolutions, evil
  * merges); what its parents brought is scanned in their own commits.
  *
- * History: every blob of the object store is read by git itself (one
- * `git cat-file --batch` in pack order) and scanned on all cores while
- * `git rev-list --objects` maps every reachable blob to the first commit
- * and path where it appears; blobs with findings are scanned again with
- * their path (fast_collect()).  When that cannot be done, commits are
- * walked here oldest first, trees once each (by id), and the blobs read
- * with libgit2, each thread with its own repository handle (libgit2
- * objects are not shared between threads).
+ * History: every blob of the object store is read once and scanned on all
+ * cores, from the packs by our own reader (src/scan/pack.c), which also
+ * keeps the trees so that the walk mapping every reachable blob to the
+ * first commit and path where it appears is done here in memory; or, when
+ * the packs cannot be read here, by git itself (one `git cat-file --batch`
+ * in pack order) while `git rev-list --objects` does the mapping.  Blobs
+ * with findings are scanned again with their path (fast_collect()).  When
+ * neither can be done, commits are walked here oldest first, trees once
+ * each (by id), and the blobs read with libgit2, each thread with its own
+ * repository handle (libgit2 objects are not shared between threads).
  */
 #include "scan/internal.h"
 #include "scan/pack.h"

@@ -254,7 +254,7 @@ struct pack_odb {
 	uint32_t nobjs;
 	uint32_t *kids_at, *kids; /* the needed children of object i: kids[kids_at[i] .. kids_at[i + 1]) */
 	uint32_t *roots;          /* needed blob roots */
-	size_t nroots, nwanted;
+	size_t nroots, nwanted; /* nwanted: blobs handed over */
 };
 
 static uint32_t be32(const unsigned char *p)
@@ -575,7 +575,7 @@ static void plan(struct pack_odb *o, int trees)
 		if (dup)
 			continue;
 		ob->flags |= F_OWNER;
-		o->nwanted++;
+		o->nwanted += ob->type == PACK_BLOB; /* progress counts blobs */
 		for (uint32_t j = i; j != NONE && !(o->objs[j].flags & F_NEED); j = o->objs[j].base)
 			o->objs[j].flags |= F_NEED;
 	}
@@ -909,6 +909,8 @@ static int hand_over(struct scan_worker *w, uint32_t i, const unsigned char *dat
 		fail(sh, rc, NULL);
 		return -1;
 	}
+	if (sh->o->objs[i].type != PACK_BLOB)
+		return 0;
 	done = atomic_fetch_add(&sh->done, 1) + 1;
 	if (!w->index && s->progress && !(done % 64))
 		s->progress(done, sh->o->nwanted + s->nextra + 1, s->progress_payload);
