@@ -206,6 +206,36 @@ test_expect_success 'what the pack reader does not read goes to git reader: a ve
 	normalize shared.json >shared.txt && test_cmp deep.txt shared.txt
 '
 
+test_expect_success 'merges, branches and commit dates out of order: the commits and paths of the walk' '
+	git init -q dates &&
+	(cd dates &&
+	 at () { GIT_COMMITTER_DATE="$1 +0000" GIT_AUTHOR_DATE="$1 +0000" && export GIT_COMMITTER_DATE GIT_AUTHOR_DATE; } &&
+	 at 1700001000 && test_commit base a.txt "clean" &&
+	 git checkout -q -b x && at 1700005000 &&
+	 test_commit x1 s.txt "token = \"ghp_Lq7Wm2Xr9Tz4Vb6Nc1Kd8Hf3Js5Pg0Ya2Ue7\"" &&
+	 git checkout -q -b y main && at 1700003000 &&
+	 test_commit y1 t.txt "token = \"ghp_Lq7Wm2Xr9Tz4Vb6Nc1Kd8Hf3Js5Pg0Ya2Ue7\"" &&
+	 at 1700003500 && test_commit y2 dir/v.txt "key = \"ghp_Zq8Rk2vLmN4pX1sT9wYc3bH6dJ0fA5eGuQ7w\"" &&
+	 git checkout -q main && at 1700002000 && git merge -q --no-ff -m merge x y &&
+	 at 1700001500 && test_commit skewed u.txt "token = \"ghp_Lq7Wm2Xr9Tz4Vb6Nc1Kd8Hf3Js5Pg0Ya2Ue7\"" &&
+	 git tag -m tag v1 HEAD~1 && git branch -q -D x &&
+	 git repack -q -adf) &&
+	compare_modes dates &&
+	test $(grep -c "^finding" pack.txt) -ge 2
+'
+
+test_expect_success 'a commit not parsed here (odd committer line): libgit2 lists the commits, the same result' '
+	git clone -q --no-local dates odd &&
+	(cd odd &&
+	 tree=$(git rev-parse HEAD^{tree}) && parent=$(git rev-parse HEAD) &&
+	 printf "tree %s\nparent %s\nauthor A <a@example.com> 1700009000 +0000\ncommitter C <c@example.com>  1700009000 +0000\n\nodd\n" \
+		"$tree" "$parent" >body &&
+	 c=$(git hash-object -t commit -w body) && git update-ref refs/heads/odd $c &&
+	 git repack -q -adf) &&
+	compare_modes odd &&
+	test_grep "commits listed by libgit2" pack.err
+'
+
 test_expect_success 'an empty repository and one with no packs' '
 	git init -q empty &&
 	(cd empty && git meshpush scan --all >../out) &&

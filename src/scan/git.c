@@ -1582,6 +1582,9 @@ struct fast {
 	struct fast_tree *trees;
 	size_t ntrees, atrees;
 	struct oidset tree_at;  /* id -> index in trees */
+	struct fast_tree *cbodies; /* and the commits */
+	size_t ncbodies, acbodies;
+	struct oidset commit_at;
 	git_oid *commit_trees;  /* each commit's root tree */
 	int commits_ok;
 };
@@ -1608,6 +1611,8 @@ struct fast_worker {
 	size_t kept;            /* bytes of the candidates kept (FAST_KEEP_MAX) */
 	struct fast_tree *trees; /* the pack pass with an in-process walk: the trees read */
 	size_t ntrees, atrees;
+	struct fast_tree *commits; /* and the commits */
+	size_t ncommits, acommits;
 	int keep_trees;
 	git_repository *repo;   /* the pack pass: loose objects */
 	const git_oid *loose;
@@ -1654,6 +1659,9 @@ static void fast_worker_release(struct fast_worker *w)
 	for (size_t i = 0; i < w->ntrees; i++)
 		free(w->trees[i].data);
 	free(w->trees);
+	for (size_t i = 0; i < w->ncommits; i++)
+		free(w->commits[i].data);
+	free(w->commits);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -2022,6 +2030,12 @@ static int fast_pack_loose(void *payload, size_t k)
 		w->trees = xgrow(w->trees, sizeof(*w->trees), w->ntrees + 1, &w->atrees);
 		w->trees[w->ntrees++] = (struct fast_tree){ *id, data, len };
 		data = NULL;
+	} else if (type == GIT_OBJECT_COMMIT && w->keep_trees) {
+		if (rc == LOOSE_TOO_BIG && loose_read(w->repo, id, (size_t)-1, &type, &data, &len) != LOOSE_READ)
+			return PACK_FALLBACK;
+		w->commits = xgrow(w->commits, sizeof(*w->commits), w->ncommits + 1, &w->acommits);
+		w->commits[w->ncommits++] = (struct fast_tree){ *id, data, len };
+		data = NULL;
 	} else if (type == GIT_OBJECT_TREE)
 		fast_recs_add(&w->recs, id, len, FB_TREE);
 	else if (type == GIT_OBJECT_BLOB && rc == LOOSE_TOO_BIG)
@@ -2032,18 +2046,33 @@ static int fast_pack_loose(void *payload, size_t k)
 	return ret;
 }
 
-static int fast_pack_tree_data(void *payload, const unsigned char *raw, const char *data, size_t len)
+static void fast_keep(struct fast_tree **v, size_t *nr, size_t *alloc, const unsigned char *raw, const char *data,
+		      size_t len)
 {
-	struct fast_worker *w = payload;
 	struct fast_tree *t;
 
-	w->trees = xgrow(w->trees, sizeof(*w->trees), w->ntrees + 1, &w->atrees);
-	t = &w->trees[w->ntrees++];
+	*v = xgrow(*v, sizeof(**v), *nr + 1, alloc);
+	t = &(*v)[(*nr)++];
 	git_oid_fromraw(&t->id, raw);
 	t->data = xmalloc(len + 1);
 	memcpy(t->data, data, len);
 	t->data[len] = '\0';
 	t->len = len;
+}
+
+static int fast_pack_tree_data(void *payload, const unsigned char *raw, const char *data, size_t len)
+{
+	struct fast_worker *w = payload;
+
+	fast_keep(&w->trees, &w->ntrees, &w->atrees, raw, data, len);
+	return 0;
+}
+
+static int fast_pack_commit_data(void *payload, const unsigned char *raw, const char *data, size_t len)
+{
+	struct fast_worker *w = payload;
+
+	fast_keep(&w->commits, &w->ncommits, &w->acommits, raw, data, len);
 	return 0;
 }
 
@@ -2134,6 +2163,7 @@ static int fast_pack_pass(struct fast_recs *out, struct fast *f, struct history 
 	s.max_size = h->e->max_size;
 	s.blob = fast_pack_blob;
 	s.tree = f ? fast_pack_tree_data : NULL;
+	s.commit = f ? fast_pack_commit_data : NULL;
 	s.nextra = nloose;
 	s.extra = fast_pack_loose;
 	s.progress = h->progress;
@@ -2163,10 +2193,18 @@ static int fast_pack_pass(struct fast_recs *out, struct fast *f, struct history 
 				f->trees[f->ntrees++] = w[i].trees[k];
 			}
 			w[i].ntrees = 0;
+			for (size_t k = 0; k < w[i].ncommits; k++) {
+				f->cbodies = xgrow(f->cbodies, sizeof(*f->cbodies), f->ncbodies + 1, &f->acbodies);
+				f->cbodies[f->ncbodies++] = w[i].commits[k];
+			}
+			w[i].ncommits = 0;
 		}
 		oidset_reserve(&f->tree_at, f->ntrees);
 		for (size_t i = 0; i < f->ntrees; i++)
 			oidset_put(&f->tree_at, &f->trees[i].id, i, NULL);
+		oidset_reserve(&f->commit_at, f->ncbodies);
+		for (size_t i = 0; i < f->ncbodies; i++)
+			oidset_put(&f->commit_at, &f->cbodies[i].id, i, NULL);
 	} else {
 		pack_odb_each_tree(o, fast_pack_tree, out);
 	}
@@ -2209,6 +2247,120 @@ done:
 	free(list.ids);
 	git_repository_free(repo);
 	return NULL;
+}
+
+/*
+ * Commit `id` kept by the pack pass: its root tree, committer time and
+ * parents (`*parents` malloc'd).  1, 0 when it is not there (missing: a
+ * shallow clone's boundary), or -1 when it is not parsed here as libgit2
+ * would (then libgit2 lists the commits).
+ */
+static int mem_commit(struct fast *f, const git_oid *id, git_oid *tree, git_time_t *when, git_oid **parents,
+		      size_t *nparents)
+{
+	size_t k, n = 0, alloc = 0;
+	const char *p, *end, *nl, *gt;
+	char *stop;
+	long long t;
+
+	*parents = NULL;
+	*nparents = 0;
+	if (!oidset_get(&f->commit_at, id, &k))
+		return 0;
+	p = f->cbodies[k].data;
+	end = p + f->cbodies[k].len;
+	if ((size_t)(end - p) < 5 + GIT_OID_HEXSZ + 1 || memcmp(p, "tree ", 5) || p[5 + GIT_OID_HEXSZ] != '\n' ||
+	    git_oid_fromstrn(tree, p + 5, GIT_OID_HEXSZ) < 0)
+		return -1;
+	p += 5 + GIT_OID_HEXSZ + 1;
+	while ((size_t)(end - p) >= 7 + GIT_OID_HEXSZ + 1 && !memcmp(p, "parent ", 7)) {
+		if (p[7 + GIT_OID_HEXSZ] != '\n')
+			goto bad;
+		*parents = xgrow(*parents, sizeof(**parents), n + 1, &alloc);
+		if (git_oid_fromstrn(&(*parents)[n++], p + 7, GIT_OID_HEXSZ) < 0)
+			goto bad;
+		p += 7 + GIT_OID_HEXSZ + 1;
+	}
+	/* author, then committer: "committer Name <email> 1700000000 +0000" */
+	if (!(nl = memchr(p, '\n', (size_t)(end - p))) || memcmp(p, "author ", 7))
+		goto bad;
+	p = nl + 1;
+	if (!(nl = memchr(p, '\n', (size_t)(end - p))) || (size_t)(nl - p) < 10 || memcmp(p, "committer ", 10))
+		goto bad;
+	if (!(gt = memrchr(p, '>', (size_t)(nl - p))) || nl - gt < 3 || gt[1] != ' ' ||
+	    !isdigit((unsigned char)gt[2]))
+		goto bad;
+	errno = 0;
+	t = strtoll(gt + 2, &stop, 10);
+	if (errno || stop > nl || (*stop != ' ' && stop != nl))
+		goto bad;
+	*when = (git_time_t)t;
+	*nparents = n;
+	return 1;
+bad:
+	free(*parents);
+	*parents = NULL;
+	return -1;
+}
+
+/* list_commits() over the commits kept in memory: 1, or 0 to ask libgit2. */
+static int fast_list_commits(struct fast *f)
+{
+	struct oidset seen = { 0 };
+	struct heap queue = { 0 };
+	git_oid *listed = NULL, *trees = NULL, *parents = NULL, tree;
+	size_t nlisted = 0, alisted = 0, atrees = 0, np, seq = 0;
+	git_time_t when;
+	int ok = 1, rc;
+
+	oidset_reserve(&seen, f->ncbodies);
+	/* as walk_add(): each commit queued once, by committer time; a missing one skipped */
+	for (size_t i = 0; i < f->ntips && ok; i++)
+		if (oidset_put(&seen, &f->tips[i], 0, NULL)) {
+			if ((rc = mem_commit(f, &f->tips[i], &tree, &when, &parents, &np)) < 0)
+				ok = 0;
+			else if (rc)
+				heap_push(&queue, (struct dated){ f->tips[i], when, seq++ });
+			free(parents);
+		}
+	while (ok && queue.nr) {
+		struct dated d = heap_pop(&queue);
+		git_oid *ps = NULL;
+		size_t nps;
+
+		if (mem_commit(f, &d.id, &tree, &when, &ps, &nps) <= 0) {
+			ok = 0;
+			break;
+		}
+		listed = xgrow(listed, sizeof(*listed), nlisted + 1, &alisted);
+		trees = xgrow(trees, sizeof(*trees), nlisted + 1, &atrees);
+		listed[nlisted] = d.id;
+		trees[nlisted++] = tree;
+		for (size_t i = 0; i < nps && ok; i++)
+			if (oidset_put(&seen, &ps[i], 0, NULL)) {
+				if ((rc = mem_commit(f, &ps[i], &tree, &when, &parents, &np)) < 0)
+					ok = 0;
+				else if (rc)
+					heap_push(&queue, (struct dated){ ps[i], when, seq++ });
+				free(parents);
+			}
+		free(ps);
+	}
+	if (ok) { /* oldest first */
+		f->commits = xcalloc(nlisted + 1, sizeof(*f->commits));
+		f->commit_trees = xcalloc(nlisted + 1, sizeof(*f->commit_trees));
+		for (size_t i = 0; i < nlisted; i++) {
+			f->commits[i] = listed[nlisted - 1 - i];
+			f->commit_trees[i] = trees[nlisted - 1 - i];
+		}
+		f->ncommits = nlisted;
+		f->commits_ok = 1;
+	}
+	free(listed);
+	free(trees);
+	free(queue.v);
+	oidset_release(&seen);
+	return ok;
 }
 
 /*
@@ -2321,16 +2473,15 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 	 * paths.  Not when the trees may not fit in memory.
 	 */
 	inproc = po && pack_odb_size(po) <= FAST_WALK_MAX_PACK && !getenv("MESHPUSH_SCAN_REVLIST");
-	rl_started = pthread_create(&rl, NULL, inproc ? fast_commits_main : fast_revlist_main, &f) == 0;
+	rl_started = !inproc && pthread_create(&rl, NULL, fast_revlist_main, &f) == 0;
 	h->e->ignore_path_rules = 1;
 	if (po)
 		pass = fast_pack_pass(&all, inproc ? &f : NULL, h, repo, nw, po);
 	if (getenv("MESHPUSH_SCAN_DEBUG"))
 		fprintf(stderr, "debug: pack pass %s, %.1f ms\n", pass > 0 ? "done" : pass < 0 ? "failed" : "not used",
 			now_ms() - t0);
-	if (!pass && inproc && rl_started) {
+	if (!pass && inproc) {
 		/* git's reader instead: rev-list after all */
-		pthread_join(rl, NULL);
 		inproc = 0;
 		rl_started = pthread_create(&rl, NULL, fast_revlist_main, &f) == 0;
 	}
@@ -2345,7 +2496,12 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 		ret = pass;
 		goto cleanup;
 	}
-	if (!pass || !rl_started || (inproc ? !fast_walk(&f) : !f.revlist_ok))
+	if (pass > 0 && inproc && !fast_list_commits(&f)) {
+		if (getenv("MESHPUSH_SCAN_DEBUG"))
+			fprintf(stderr, "debug: commits listed by libgit2\n");
+		fast_commits_main(&f);
+	}
+	if (!pass || (inproc ? !fast_walk(&f) : !rl_started || !f.revlist_ok))
 		goto cleanup;
 	if (getenv("MESHPUSH_SCAN_DEBUG") && inproc)
 		fprintf(stderr, "debug: walked, %.1f ms\n", now_ms() - t0);
@@ -2417,6 +2573,10 @@ cleanup:
 	for (size_t i = 0; i < f.ntrees; i++)
 		free(f.trees[i].data);
 	free(f.trees);
+	for (size_t i = 0; i < f.ncbodies; i++)
+		free(f.cbodies[i].data);
+	free(f.cbodies);
+	oidset_release(&f.commit_at);
 	free(f.commit_trees);
 	oidset_release(&f.tree_at);
 	pack_odb_free(po);

@@ -561,14 +561,14 @@ cleanup:
 }
 
 /* Which blobs are scanned (the first copy of each id), which objects are inflated, the forests. */
-static void plan(struct pack_odb *o, int trees)
+static void plan(struct pack_odb *o, int trees, int commits)
 {
 	for (uint32_t i = 0; i < o->nobjs; i++) {
 		struct pobj *ob = &o->objs[i];
 		const unsigned char *id = obj_id(o, i);
 		int dup = 0; /* an idx holds each id once (checked) */
 
-		if (ob->type != PACK_BLOB && !(trees && ob->type == PACK_TREE))
+		if (ob->type != PACK_BLOB && !(trees && ob->type == PACK_TREE) && !(commits && ob->type == PACK_COMMIT))
 			continue;
 		for (size_t q = 0; q < ob->pack && !dup; q++)
 			dup = idx_find(&o->packs[q], id) != NONE;
@@ -903,8 +903,8 @@ static int hand_over(struct scan_worker *w, uint32_t i, const unsigned char *dat
 
 	if (!(sh->o->objs[i].flags & F_OWNER))
 		return 0;
-	rc = (sh->o->objs[i].type == PACK_TREE ? s->tree : s->blob)(s->payloads[w->index], obj_id(sh->o, i),
-								    (const char *)data, len);
+	rc = (sh->o->objs[i].type == PACK_TREE ? s->tree : sh->o->objs[i].type == PACK_COMMIT ? s->commit : s->blob)(
+		s->payloads[w->index], obj_id(sh->o, i), (const char *)data, len);
 	if (rc) {
 		fail(sh, rc, NULL);
 		return -1;
@@ -1100,7 +1100,7 @@ int pack_odb_scan(struct pack_odb *o, struct pack_scan *s)
 	atomic_init(&sh.stop, 0);
 	pthread_mutex_init(&sh.lock, NULL);
 	s->why[0] = '\0';
-	plan(o, s->tree != NULL);
+	plan(o, s->tree != NULL, s->commit != NULL);
 	for (size_t i = 0; i < n; i++) {
 		w[i].sh = &sh;
 		w[i].index = i;

@@ -96,8 +96,9 @@ struct pack_scan {
 	 */
 	int (*blob)(void *payload, const unsigned char *id, const char *data, size_t len);
 
-	/* When set, each tree too (inflated like the blobs, each id once); returns as blob(). */
+	/* When set, each tree and each commit too (inflated like the blobs, each id once); return as blob(). */
 	int (*tree)(void *payload, const unsigned char *id, const char *data, size_t len);
+	int (*commit)(void *payload, const unsigned char *id, const char *data, size_t len);
 
 	/* Then items 0..nextra-1 (loose objects), each once, on some thread; returns as blob(). */
 	size_t nextra;
