@@ -60,6 +60,19 @@ static size_t oid_hash(const git_oid *id)
 
 static void oidset_grow(struct oidset *s);
 
+/* Whether two ids are equal (inline: git_oid_cmp() is a call into libgit2 per probe). */
+static inline int oid_eq(const git_oid *a, const git_oid *b)
+{
+	uint64_t x[2], y[2];
+	uint32_t x2, y2;
+
+	memcpy(x, a->id, 16);
+	memcpy(y, b->id, 16);
+	memcpy(&x2, a->id + 16, 4);
+	memcpy(&y2, b->id + 16, 4);
+	return x[0] == y[0] && x[1] == y[1] && x2 == y2;
+}
+
 /* Insert `id` with `val`; returns 1 when added, 0 when there (`*old` set). */
 static int oidset_put(struct oidset *s, const git_oid *id, size_t val, size_t *old)
 {
@@ -68,7 +81,7 @@ static int oidset_put(struct oidset *s, const git_oid *id, size_t val, size_t *o
 	if ((s->nr + 1) * 2 > s->cap)
 		oidset_grow(s);
 	for (i = oid_hash(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
-		if (!git_oid_cmp(&s->keys[i], id)) {
+		if (oid_eq(&s->keys[i], id)) {
 			if (old)
 				*old = s->vals[i];
 			return 0;
@@ -102,7 +115,7 @@ static int oidset_has(const struct oidset *s, const git_oid *id)
 	if (!s->cap)
 		return 0;
 	for (size_t i = oid_hash(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
-		if (!git_oid_cmp(&s->keys[i], id))
+		if (oid_eq(&s->keys[i], id))
 			return 1;
 	return 0;
 }
@@ -113,7 +126,7 @@ static int oidset_get(const struct oidset *s, const git_oid *id, size_t *val)
 	if (!s->cap)
 		return 0;
 	for (size_t i = oid_hash(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
-		if (!git_oid_cmp(&s->keys[i], id)) {
+		if (oid_eq(&s->keys[i], id)) {
 			*val = s->vals[i];
 			return 1;
 		}
@@ -2379,26 +2392,30 @@ static int fast_walk_tree(struct fast *f, struct oidset *trees, struct oidset *b
 	p = f->trees[k].data;
 	end = p + f->trees[k].len;
 	while (p < end) {
-		const char *sp = memchr(p, ' ', (size_t)(end - p)), *nul;
+		const char *sp = p, *nul;
 		unsigned mode = 0;
+		const git_oid *idp;
 		git_oid id;
 
-		if (!sp || !(nul = memchr(sp, '\0', (size_t)(end - sp))) || (size_t)(end - nul) < 1 + GIT_OID_RAWSZ)
+		/* "<octal mode> <name>\0<20-byte id>"; the mode as walk_tree's strtoul() reads it */
+		while (sp < end && *sp != ' ')
+			mode = mode << 3 | (unsigned)((*sp++ - '0') & 7);
+		if (sp == end || !(nul = memchr(sp, '\0', (size_t)(end - sp))) || (size_t)(end - nul) < 1 + GIT_OID_RAWSZ)
 			return 0;
-		for (const char *q = p; q < sp; q++) /* octal, as walk_tree's strtoul() */
-			mode = mode << 3 | (unsigned)((*q - '0') & 7);
-		git_oid_fromraw(&id, (const unsigned char *)nul + 1);
+		idp = (const git_oid *)(nul + 1); /* a git_oid is its 20 bytes (SHA-1 only here) */
 		p = nul + 1 + GIT_OID_RAWSZ;
 		/* most entries were seen in an earlier commit: the path is only built for a new one */
 		if ((mode & 0170000) == 040000) {
-			if (!oidset_put(trees, &id, 0, NULL))
+			if (oidset_has(trees, idp))
 				continue;
 		} else if ((mode & 0170000) == 0100000 || (mode & 0170000) == 0120000) {
-			if (!oidset_put(blobs, &id, 0, NULL))
+			if (oidset_has(blobs, idp))
 				continue;
 		} else {
 			continue; /* 0160000: a submodule's commit, not ours */
 		}
+		git_oid_cpy(&id, idp);
+		oidset_put((mode & 0170000) == 040000 ? trees : blobs, &id, 0, NULL);
 		strbuf_setlen_(prefix, plen);
 		if (plen)
 			strbuf_addch(prefix, '/');
