@@ -1600,6 +1600,8 @@ struct fast {
 	struct oidset commit_at;
 	git_oid *commit_trees;  /* each commit's root tree */
 	int commits_ok;
+	int gathered;           /* trees and commits moved here from the workers */
+	int walked;             /* 0 not yet, 1 done, -1 not possible (fall back) */
 };
 
 struct fast_tree {
@@ -2135,6 +2137,89 @@ static int fast_pack_open(struct pack_odb **out, git_repository *repo, char *why
 	return 0;
 }
 
+/* Move the trees and commits the workers kept to `f`, indexed by id. */
+static void fast_gather(struct fast *f, struct fast_worker *w, size_t nw)
+{
+	for (size_t i = 0; i < nw; i++) {
+		for (size_t k = 0; k < w[i].ntrees; k++) {
+			f->trees = xgrow(f->trees, sizeof(*f->trees), f->ntrees + 1, &f->atrees);
+			f->trees[f->ntrees++] = w[i].trees[k];
+		}
+		w[i].ntrees = 0;
+		for (size_t k = 0; k < w[i].ncommits; k++) {
+			f->cbodies = xgrow(f->cbodies, sizeof(*f->cbodies), f->ncbodies + 1, &f->acbodies);
+			f->cbodies[f->ncbodies++] = w[i].commits[k];
+		}
+		w[i].ncommits = 0;
+	}
+	oidset_reserve(&f->tree_at, f->ntrees);
+	for (size_t i = 0; i < f->ntrees; i++)
+		oidset_put(&f->tree_at, &f->trees[i].id, i, NULL);
+	oidset_reserve(&f->commit_at, f->ncbodies);
+	for (size_t i = 0; i < f->ncbodies; i++)
+		oidset_put(&f->commit_at, &f->cbodies[i].id, i, NULL);
+	f->gathered = 1;
+}
+
+static int fast_list_commits(struct fast *f);
+static void *fast_commits_main(void *arg);
+static int fast_walk(struct fast *f);
+
+/* The commits listed (here, else by libgit2), then the walk over the trees: sets f->walked. */
+static void fast_walk_all(struct fast *f)
+{
+	if (!fast_list_commits(f)) {
+		if (getenv("MESHPUSH_SCAN_DEBUG"))
+			fprintf(stderr, "debug: commits listed by libgit2\n");
+		fast_commits_main(f);
+	}
+	f->walked = fast_walk(f) ? 1 : -1;
+}
+
+/*
+ * The walk on its own thread, while the workers scan the blobs: it starts
+ * when the pack reader says every tree and commit is in (pack_scan's
+ * meta_done), and gives up when the pass ends first.
+ */
+struct fast_walker {
+	struct fast *f;
+	struct fast_worker *w;
+	size_t nw;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int ready, over;
+	double t0;
+};
+
+static void fast_meta_done(void *payload)
+{
+	struct fast_walker *wk = payload;
+
+	pthread_mutex_lock(&wk->lock);
+	wk->ready = 1;
+	pthread_cond_signal(&wk->cond);
+	pthread_mutex_unlock(&wk->lock);
+}
+
+static void *fast_walker_main(void *arg)
+{
+	struct fast_walker *wk = arg;
+	int ready;
+
+	pthread_mutex_lock(&wk->lock);
+	while (!wk->ready && !wk->over)
+		pthread_cond_wait(&wk->cond, &wk->lock);
+	ready = wk->ready;
+	pthread_mutex_unlock(&wk->lock);
+	if (!ready)
+		return NULL;
+	fast_gather(wk->f, wk->w, wk->nw);
+	fast_walk_all(wk->f);
+	if (getenv("MESHPUSH_SCAN_DEBUG"))
+		fprintf(stderr, "debug: walked during the pass, %.1f ms (%zu trees, %zu commits kept, %zu listed, %zu blobs)\n", now_ms() - wk->t0, wk->f->ntrees, wk->f->ncbodies, wk->f->ncommits, wk->f->nobjs);
+	return NULL;
+}
+
 /*
  * The blob pass read here (src/scan/pack.c): every blob of the packs `o`
  * inflated once and scanned on `nw` threads, then the loose objects that
@@ -2151,8 +2236,10 @@ static int fast_pack_pass(struct fast_recs *out, struct fast *f, struct history 
 	void **payloads = xcalloc(nw, sizeof(*payloads));
 	git_oid *loose = NULL, zero;
 	size_t nloose = 0, aloose = 0;
-	int ret = 0;
+	int ret = 0, wk_started = 0;
 	double t0 = now_ms();
+	struct fast_walker wk;
+	pthread_t wkt;
 
 	memset(&s, 0, sizeof(s));
 	/* the loose objects no pack holds (listed once by is_loose()) */
@@ -2177,6 +2264,19 @@ static int fast_pack_pass(struct fast_recs *out, struct fast *f, struct history 
 	s.blob = fast_pack_blob;
 	s.tree = f ? fast_pack_tree_data : NULL;
 	s.commit = f ? fast_pack_commit_data : NULL;
+	if (f && !nloose) { /* loose trees and commits come last: then the walk waits for the end */
+		memset(&wk, 0, sizeof(wk));
+		wk.f = f;
+		wk.w = w;
+		wk.nw = nw;
+		wk.t0 = t0;
+		pthread_mutex_init(&wk.lock, NULL);
+		pthread_cond_init(&wk.cond, NULL);
+		if ((wk_started = pthread_create(&wkt, NULL, fast_walker_main, &wk) == 0)) {
+			s.meta_done = fast_meta_done;
+			s.meta_payload = &wk;
+		}
+	}
 	s.nextra = nloose;
 	s.extra = fast_pack_loose;
 	s.progress = h->progress;
@@ -2184,6 +2284,13 @@ static int fast_pack_pass(struct fast_recs *out, struct fast *f, struct history 
 	ret = pack_odb_scan(o, &s);
 	if (getenv("MESHPUSH_SCAN_DEBUG"))
 		fprintf(stderr, "debug: packs scanned, %.1f ms\n", now_ms() - t0);
+	if (wk_started) {
+		pthread_mutex_lock(&wk.lock);
+		wk.over = 1;
+		pthread_cond_signal(&wk.cond);
+		pthread_mutex_unlock(&wk.lock);
+		pthread_join(wkt, NULL);
+	}
 	if (ret == PACK_FALLBACK) {
 		snprintf(why, sizeof(why), "%s", s.why[0] ? s.why : "a loose object could not be read");
 		ret = 0;
@@ -2200,24 +2307,8 @@ static int fast_pack_pass(struct fast_recs *out, struct fast *f, struct history 
 	if ((ret = fast_workers_done(out, w, nw)) < 0)
 		goto cleanup;
 	if (f) {
-		for (size_t i = 0; i < nw; i++) {
-			for (size_t k = 0; k < w[i].ntrees; k++) {
-				f->trees = xgrow(f->trees, sizeof(*f->trees), f->ntrees + 1, &f->atrees);
-				f->trees[f->ntrees++] = w[i].trees[k];
-			}
-			w[i].ntrees = 0;
-			for (size_t k = 0; k < w[i].ncommits; k++) {
-				f->cbodies = xgrow(f->cbodies, sizeof(*f->cbodies), f->ncbodies + 1, &f->acbodies);
-				f->cbodies[f->ncbodies++] = w[i].commits[k];
-			}
-			w[i].ncommits = 0;
-		}
-		oidset_reserve(&f->tree_at, f->ntrees);
-		for (size_t i = 0; i < f->ntrees; i++)
-			oidset_put(&f->tree_at, &f->trees[i].id, i, NULL);
-		oidset_reserve(&f->commit_at, f->ncbodies);
-		for (size_t i = 0; i < f->ncbodies; i++)
-			oidset_put(&f->commit_at, &f->cbodies[i].id, i, NULL);
+		if (!f->gathered)
+			fast_gather(f, w, nw);
 	} else {
 		pack_odb_each_tree(o, fast_pack_tree, out);
 	}
@@ -2225,6 +2316,10 @@ static int fast_pack_pass(struct fast_recs *out, struct fast *f, struct history 
 cleanup:
 	if (!ret && getenv("MESHPUSH_SCAN_DEBUG"))
 		fprintf(stderr, "debug: pack reader gave up: %s\n", why);
+	if (wk_started) {
+		pthread_mutex_destroy(&wk.lock);
+		pthread_cond_destroy(&wk.cond);
+	}
 	for (size_t i = 0; i < nw; i++)
 		fast_worker_release(&w[i]);
 	free(w);
@@ -2498,7 +2593,13 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 		fprintf(stderr, "debug: pack pass %s, %.1f ms\n", pass > 0 ? "done" : pass < 0 ? "failed" : "not used",
 			now_ms() - t0);
 	if (!pass && inproc) {
-		/* git's reader instead: rev-list after all */
+		/* git's reader instead: rev-list after all (and nothing the walk may have done) */
+		for (size_t i = 0; i < f.nobjs; i++)
+			free(f.objs[i].path);
+		f.nobjs = 0;
+		free(f.commits);
+		f.commits = NULL;
+		f.ncommits = 0;
 		inproc = 0;
 		rl_started = pthread_create(&rl, NULL, fast_revlist_main, &f) == 0;
 	}
@@ -2513,12 +2614,9 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 		ret = pass;
 		goto cleanup;
 	}
-	if (pass > 0 && inproc && !fast_list_commits(&f)) {
-		if (getenv("MESHPUSH_SCAN_DEBUG"))
-			fprintf(stderr, "debug: commits listed by libgit2\n");
-		fast_commits_main(&f);
-	}
-	if (!pass || (inproc ? !fast_walk(&f) : !rl_started || !f.revlist_ok))
+	if (pass > 0 && inproc && !f.walked)
+		fast_walk_all(&f);
+	if (!pass || (inproc ? f.walked != 1 : !rl_started || !f.revlist_ok))
 		goto cleanup;
 	if (getenv("MESHPUSH_SCAN_DEBUG") && inproc)
 		fprintf(stderr, "debug: walked, %.1f ms\n", now_ms() - t0);

@@ -255,6 +255,7 @@ struct pack_odb {
 	uint32_t *kids_at, *kids; /* the needed children of object i: kids[kids_at[i] .. kids_at[i + 1]) */
 	uint32_t *roots;          /* needed blob roots */
 	size_t nroots, nwanted; /* nwanted: blobs handed over */
+	size_t nmeta;           /* roots[0 .. nmeta): trees and commits */
 };
 
 static uint32_t be32(const unsigned char *p)
@@ -595,9 +596,14 @@ static void plan(struct pack_odb *o, int trees, int commits)
 				o->kids[fill[o->objs[i].base]++] = i;
 		free(fill);
 	}
+	/* trees and commits first: the walk can start while the blobs are scanned */
 	o->roots = xmalloc(((size_t)o->nobjs + 1) * sizeof(*o->roots));
 	for (uint32_t i = 0; i < o->nobjs; i++)
-		if ((o->objs[i].flags & F_NEED) && o->objs[i].base == NONE)
+		if ((o->objs[i].flags & F_NEED) && o->objs[i].base == NONE && o->objs[i].type != PACK_BLOB)
+			o->roots[o->nroots++] = i;
+	o->nmeta = o->nroots;
+	for (uint32_t i = 0; i < o->nobjs; i++)
+		if ((o->objs[i].flags & F_NEED) && o->objs[i].base == NONE && o->objs[i].type == PACK_BLOB)
 			o->roots[o->nroots++] = i;
 }
 
@@ -724,7 +730,7 @@ void pack_odb_each_tree(const struct pack_odb *o, void (*fn)(void *payload, cons
 struct scan_shared {
 	struct pack_odb *o;
 	struct pack_scan *s;
-	atomic_size_t next_root, next_extra, done;
+	atomic_size_t next_root, next_extra, done, meta_left;
 	atomic_int stop;
 	pthread_mutex_t lock;
 	int ret; /* the first error or PACK_FALLBACK, under lock */
@@ -1055,6 +1061,8 @@ static void *scan_main(void *arg)
 		w->nroots++;
 		if (visit_forest(w, sh->o->roots[k]) < 0)
 			break;
+		if (k < sh->o->nmeta && atomic_fetch_sub(&sh->meta_left, 1) == 1 && s->meta_done)
+			s->meta_done(s->meta_payload);
 	}
 	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed) &&
 	       (k = atomic_fetch_add(&sh->next_extra, 1)) < s->nextra) {
@@ -1101,6 +1109,9 @@ int pack_odb_scan(struct pack_odb *o, struct pack_scan *s)
 	pthread_mutex_init(&sh.lock, NULL);
 	s->why[0] = '\0';
 	plan(o, s->tree != NULL, s->commit != NULL);
+	atomic_init(&sh.meta_left, o->nmeta);
+	if (!o->nmeta && s->meta_done)
+		s->meta_done(s->meta_payload);
 	for (size_t i = 0; i < n; i++) {
 		w[i].sh = &sh;
 		w[i].index = i;

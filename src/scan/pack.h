@@ -104,6 +104,14 @@ struct pack_scan {
 	size_t nextra;
 	int (*extra)(void *payload, size_t k);
 
+	/*
+	 * With tree() or commit(): called once, on some thread, as soon as every
+	 * packed tree and commit has been handed over (they are visited before
+	 * the blobs), unless the scan stops first.
+	 */
+	void (*meta_done)(void *payload);
+	void *meta_payload;
+
 	/* From the first thread, now and then: blobs and extras done, of total. */
 	void (*progress)(size_t done, size_t total, void *payload);
 	void *progress_payload;
