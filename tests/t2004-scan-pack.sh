@@ -74,7 +74,7 @@ compare_modes () {
 	 { MESHPUSH_SCAN_NO_PACK=1 git meshpush "$@" scan --all --format json >../pipe.json 2>/dev/null; echo $? >../pipe.rc; } &&
 	 { MESHPUSH_SCAN_NO_FAST=1 git meshpush "$@" scan --all --format json >../walk.json 2>/dev/null; echo $? >../walk.rc; }) &&
 	test_grep "debug: pack pass done" pack.err &&
-	{ test -n "$MESHPUSH_SCAN_REVLIST" || test_grep "debug: walked" pack.err; } &&
+	{ test -n "$MESHPUSH_SCAN_REVLIST$MESHPUSH_SCAN_KEEP_MAX" || test_grep "debug: walked" pack.err; } &&
 	normalize pack.json >pack.txt &&
 	normalize pipe.json >pipe.txt &&
 	normalize walk.json >walk.txt &&
@@ -119,6 +119,12 @@ test_expect_success 'the pack reader with rev-list (as for packs over 512 MiB): 
 	(MESHPUSH_SCAN_REVLIST=1 && export MESHPUSH_SCAN_REVLIST && compare_modes deep) &&
 	test $(grep -c "^finding .*src/text.txt" pack.txt) = 10 &&
 	test_grep "blobs and rev-list" pack.err
+'
+
+test_expect_success 'trees over the memory budget of the walk: rev-list maps the blobs, the same' '
+	(MESHPUSH_SCAN_KEEP_MAX=10000 && export MESHPUSH_SCAN_KEEP_MAX && compare_modes deep) &&
+	test_grep "trees and commits over 10000 bytes: rev-list maps the blobs" pack.err &&
+	test $(grep -c "^finding .*src/text.txt" pack.txt) = 10
 '
 
 test_expect_success 'a blob over scan.max_size (whole and as a delta) is not scanned, and said so' '

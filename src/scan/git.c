@@ -1601,6 +1601,9 @@ struct fast {
 	git_oid *commit_trees;  /* each commit's root tree */
 	int commits_ok;
 	int gathered;           /* trees and commits moved here from the workers */
+	atomic_size_t kept;     /* their bytes, while the pass keeps them */
+	atomic_int dropped;     /* more than the budget: they are not kept, rev-list maps the blobs */
+	size_t kept_max;
 	int walked;             /* 0 not yet, 1 done, -1 not possible (fall back) */
 };
 
@@ -1611,7 +1614,8 @@ struct fast_tree {
 };
 
 #define FAST_QCAP 256
-#define FAST_WALK_MAX_PACK ((uint64_t)512 << 20) /* packs above this: rev-list (the trees may not fit) */
+#define FAST_WALK_MAX_PACK ((uint64_t)256 << 20) /* packs above this: rev-list (the trees may not fit) */
+#define FAST_WALK_MAX_KEPT ((size_t)512 << 20)   /* trees and commits kept above this: rev-list after all */
 #define FAST_QBYTES (64u << 20)
 
 /* A scanning thread of the fast path: its engine context and its records. */
@@ -2028,6 +2032,8 @@ static int fast_pack_blob(void *payload, const unsigned char *raw, const char *d
 	return fast_scan(w, &id, data, len);
 }
 
+static int fast_keep_ok(struct fast *f, size_t len);
+
 static int fast_pack_loose(void *payload, size_t k)
 {
 	struct fast_worker *w = payload;
@@ -2039,7 +2045,10 @@ static int fast_pack_loose(void *payload, size_t k)
 
 	if (rc != LOOSE_READ && rc != LOOSE_TOO_BIG)
 		return PACK_FALLBACK; /* damaged, or gone: git's reader and then the walk will say */
-	if (type == GIT_OBJECT_TREE && w->keep_trees) {
+	if ((type == GIT_OBJECT_TREE || type == GIT_OBJECT_COMMIT) && w->keep_trees && !fast_keep_ok(w->f, len)) {
+		if (type == GIT_OBJECT_TREE)
+			fast_recs_add(&w->recs, id, len, FB_TREE);
+	} else if (type == GIT_OBJECT_TREE && w->keep_trees) {
 		if (rc == LOOSE_TOO_BIG && loose_read(w->repo, id, (size_t)-1, &type, &data, &len) != LOOSE_READ)
 			return PACK_FALLBACK;
 		w->trees = xgrow(w->trees, sizeof(*w->trees), w->ntrees + 1, &w->atrees);
@@ -2075,11 +2084,24 @@ static void fast_keep(struct fast_tree **v, size_t *nr, size_t *alloc, const uns
 	t->len = len;
 }
 
+/* Whether `len` more bytes of trees and commits fit the budget (else they are no longer kept). */
+static int fast_keep_ok(struct fast *f, size_t len)
+{
+	if (atomic_load(&f->dropped))
+		return 0;
+	if (atomic_fetch_add(&f->kept, len) + len > f->kept_max) {
+		atomic_store(&f->dropped, 1);
+		return 0;
+	}
+	return 1;
+}
+
 static int fast_pack_tree_data(void *payload, const unsigned char *raw, const char *data, size_t len)
 {
 	struct fast_worker *w = payload;
 
-	fast_keep(&w->trees, &w->ntrees, &w->atrees, raw, data, len);
+	if (fast_keep_ok(w->f, len))
+		fast_keep(&w->trees, &w->ntrees, &w->atrees, raw, data, len);
 	return 0;
 }
 
@@ -2087,7 +2109,8 @@ static int fast_pack_commit_data(void *payload, const unsigned char *raw, const 
 {
 	struct fast_worker *w = payload;
 
-	fast_keep(&w->commits, &w->ncommits, &w->acommits, raw, data, len);
+	if (fast_keep_ok(w->f, len))
+		fast_keep(&w->commits, &w->ncommits, &w->acommits, raw, data, len);
 	return 0;
 }
 
@@ -2211,7 +2234,7 @@ static void *fast_walker_main(void *arg)
 		pthread_cond_wait(&wk->cond, &wk->lock);
 	ready = wk->ready;
 	pthread_mutex_unlock(&wk->lock);
-	if (!ready)
+	if (!ready || atomic_load(&wk->f->dropped))
 		return NULL;
 	fast_gather(wk->f, wk->w, wk->nw);
 	fast_walk_all(wk->f);
@@ -2256,6 +2279,7 @@ static int fast_pack_pass(struct fast_recs *out, struct fast *f, struct history 
 		w[i].repo = repo;
 		w[i].loose = loose;
 		w[i].keep_trees = f != NULL;
+		w[i].f = f; /* the budget of what is kept */
 		payloads[i] = &w[i];
 	}
 	s.nthreads = nw;
@@ -2306,7 +2330,9 @@ static int fast_pack_pass(struct fast_recs *out, struct fast *f, struct history 
 	}
 	if ((ret = fast_workers_done(out, w, nw)) < 0)
 		goto cleanup;
-	if (f) {
+	if (f && atomic_load(&f->dropped)) {
+		pack_odb_each_tree(o, fast_pack_tree, out); /* rev-list lists trees too */
+	} else if (f) {
 		if (!f->gathered)
 			fast_gather(f, w, nw);
 	} else {
@@ -2585,6 +2611,7 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 	 * paths.  Not when the trees may not fit in memory.
 	 */
 	inproc = po && pack_odb_size(po) <= FAST_WALK_MAX_PACK && !getenv("MESHPUSH_SCAN_REVLIST");
+	f.kept_max = getenv("MESHPUSH_SCAN_KEEP_MAX") ? (size_t)atoll(getenv("MESHPUSH_SCAN_KEEP_MAX")) : FAST_WALK_MAX_KEPT;
 	rl_started = !inproc && pthread_create(&rl, NULL, fast_revlist_main, &f) == 0;
 	h->e->ignore_path_rules = 1;
 	if (po)
@@ -2592,8 +2619,10 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 	if (getenv("MESHPUSH_SCAN_DEBUG"))
 		fprintf(stderr, "debug: pack pass %s, %.1f ms\n", pass > 0 ? "done" : pass < 0 ? "failed" : "not used",
 			now_ms() - t0);
-	if (!pass && inproc) {
-		/* git's reader instead: rev-list after all (and nothing the walk may have done) */
+	if ((!pass || (pass > 0 && atomic_load(&f.dropped))) && inproc) {
+		/* git's reader, or trees too big to keep: rev-list after all (and nothing the walk may have done) */
+		if (getenv("MESHPUSH_SCAN_DEBUG") && pass > 0)
+			fprintf(stderr, "debug: trees and commits over %zu bytes: rev-list maps the blobs\n", f.kept_max);
 		for (size_t i = 0; i < f.nobjs; i++)
 			free(f.objs[i].path);
 		f.nobjs = 0;
