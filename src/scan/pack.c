@@ -4,8 +4,9 @@
  *
  * Like `git index-pack`, the objects of each pack form a forest: roots are
  * the objects stored whole, children the deltas against them.  A delta's
- * type is its root's, so only blob forests are visited, and trees and
- * commits are never inflated.  A forest is visited depth first by one
+ * type is its root's, so only the forests asked for are visited: blobs,
+ * and for the in-memory walk trees and commits (first), never tags.  A
+ * forest is visited depth first by one
  * thread: the root inflated, handed over, then each child's delta inflated
  * and applied to its parent, handed over, and so on down; a parent's
  * buffer is reused once its children are done (one buffer per depth).

@@ -1,8 +1,8 @@
 /*
  * The packs of an object directory, read here for the history scan
- * (scan --all): every blob inflated once, its deltas applied in memory,
- * forests of deltas shared out to several threads, trees and commits never
- * inflated.  See docs/scanning.md (History scans).  Only src/scan/git.c,
+ * (scan --all): every blob (and, when asked, every tree and commit)
+ * inflated once, its deltas applied in memory, forests of deltas shared
+ * out to several threads.  See docs/scanning.md (History scans).  Only src/scan/git.c,
  * the unit tests and the fuzz target include this.
  */
 #ifndef MP_SCAN_PACK_H
