@@ -6,12 +6,12 @@
  * the objects stored whole, children the deltas against them.  A delta's
  * type is its root's, so only the forests asked for are visited: blobs,
  * and for the in-memory walk trees and commits (first), never tags.  A
- * forest is visited depth first by one
- * thread: the root inflated, handed over, then each child's delta inflated
- * and applied to its parent, handed over, and so on down; a parent's
- * buffer is reused once its children are done (one buffer per depth).
- * Every object is inflated exactly once, and threads take forests from a
- * shared counter.
+ * forest is visited depth first by one thread: the root inflated, handed
+ * over, then each child's delta inflated and applied to its parent, handed
+ * over, and so on down; a parent's buffer goes back to a small pool once
+ * its last child is built (a chain of deltas holds two buffers).  Every
+ * object is inflated exactly once, and threads take forests from a shared
+ * counter.
  *
  * Nothing here is trusted: offsets, sizes and delta opcodes are checked
  * before use, and what does not add up makes the caller fall back to
