@@ -99,6 +99,29 @@ test_expect_success 'setup: a file edited 150 times, secrets in old versions, pa
 	test "$chain" -ge 30
 '
 
+test_expect_success 'a chain of 119 deltas of a 1 MB file is read in bounded memory' '
+	git init -q chain &&
+	python3 -c "
+import random, sys
+rnd = random.Random(5)
+lines = [\"line %d %s\" % (i, \"x\" * rnd.randrange(10, 60)) for i in range(25000)]
+out = sys.stdout.buffer
+for c in range(120):
+    for _ in range(3):
+        lines[rnd.randrange(len(lines))] = \"edit %d %d\" % (c, rnd.randrange(10**9))
+    data = (\"\n\".join(lines) + \"\n\").encode()
+    out.write(b\"commit refs/heads/main\ncommitter C <c@e> %d +0000\ndata 1\nc\n\" % (1700000000 + c))
+    out.write(b\"M 100644 inline big.txt\ndata %d\n\" % len(data) + data + b\"\n\")
+" | git -C chain fast-import --quiet &&
+	git -C chain -c pack.threads=1 repack -q -adf --depth=200 --window=10 &&
+	test "$(max_chain chain)" -ge 100 &&
+	(cd chain && MESHPUSH_SCAN_DEBUG=1 /usr/bin/time -f "%M" -o ../rss git-meshpush scan --all >../out 2>../err) &&
+	test_grep "pack pass done" err &&
+	test_grep "0 findings in 120 files" err &&
+	echo "max RSS $(tail -n 1 rss) KiB" &&
+	test "$(tail -n 1 rss)" -lt 90000
+'
+
 test_expect_success 'secrets that only live in deltas are found' '
 	c=$(git -C deep log --format=%H --reverse | sed -n 8p) &&
 	blob=$(git -C deep rev-parse "$c:src/text.txt") &&
