@@ -785,11 +785,16 @@ static void fail(struct scan_shared *sh, int ret, const char *fmt, ...)
 	atomic_store(&sh->stop, 1);
 }
 
+/*
+ * `b` with room for `n` bytes.  A quarter more than asked: the versions of
+ * a file grow a little at each edit, and a buffer replaced at every delta
+ * of a chain is a fresh mapping faulted in page by page each time.
+ */
 static unsigned char *buf_get(struct buf *b, size_t n)
 {
 	if (b->cap < n) {
 		free(b->p);
-		b->cap = n < 65536 ? 65536 : n;
+		b->cap = n < 65536 ? 65536 : n <= SIZE_MAX / 5 * 4 ? n + n / 4 : n;
 		b->p = xmalloc(b->cap);
 	}
 	return b->p;
