@@ -120,7 +120,7 @@ for c in range(120):
 	test_grep "pack pass done" err &&
 	test_grep "0 findings in 120 files" err &&
 	echo "max RSS $(tail -n 1 rss) KiB" &&
-	test "$(tail -n 1 rss)" -lt 90000
+	{ test -n "$MESHPUSH_VALGRIND" || test "$(tail -n 1 rss)" -lt 90000; }
 '
 
 test_expect_success 'secrets that only live in deltas are found' '
