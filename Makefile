@@ -33,8 +33,9 @@ LAZY ?= $(if $(and $(filter x86_64,$(firstword $(subst -, ,$(shell $(CC) -dumpma
 	$(filter /%,$(shell $(CC) -print-file-name=libhs_runtime.a))),1,0)
 
 # Debian packages: build, test and benchmark needs (Vectorscan where Hyperscan is missing).
+# libdeflate0: loaded with dlopen() by scan --all when present (twice zlib's inflate speed), not linked.
 DEPS_BUILD := build-essential pkg-config git libgit2-dev libcurl4-openssl-dev \
-	libinih-dev libpcre2-dev libjansson-dev libssl-dev zlib1g-dev
+	libinih-dev libpcre2-dev libjansson-dev libssl-dev zlib1g-dev libdeflate0
 DEPS_TEST := python3-yaml openssh-server openssh-client python3 perl ca-certificates procps \
 	pcre2-utils rsync ripgrep man-db iproute2 e2fsprogs time hyperfine openssl bc strace
 # make asan / make fuzz / make valgrind

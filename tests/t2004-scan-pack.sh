@@ -74,6 +74,7 @@ compare_modes () {
 	 { MESHPUSH_SCAN_NO_PACK=1 git meshpush "$@" scan --all --format json >../pipe.json 2>/dev/null; echo $? >../pipe.rc; } &&
 	 { MESHPUSH_SCAN_NO_FAST=1 git meshpush "$@" scan --all --format json >../walk.json 2>/dev/null; echo $? >../walk.rc; }) &&
 	test_grep "debug: pack pass done" pack.err &&
+	{ test -n "$MESHPUSH_SCAN_REVLIST$MESHPUSH_SCAN_KEEP_MAX" || test_grep "debug: walked" pack.err; } &&
 	normalize pack.json >pack.txt &&
 	normalize pipe.json >pipe.txt &&
 	normalize walk.json >walk.txt &&
@@ -98,6 +99,30 @@ test_expect_success 'setup: a file edited 150 times, secrets in old versions, pa
 	test "$chain" -ge 30
 '
 
+test_expect_success 'a chain of 119 deltas of a 1 MB file is read in bounded memory' '
+	git init -q chain &&
+	python3 -c "
+import random, sys
+rnd = random.Random(5)
+lines = [\"line %d %s\" % (i, \"x\" * rnd.randrange(10, 60)) for i in range(25000)]
+out = sys.stdout.buffer
+for c in range(120):
+    for _ in range(3):
+        lines[rnd.randrange(len(lines))] = \"edit %d %d\" % (c, rnd.randrange(10**9))
+    data = (\"\n\".join(lines) + \"\n\").encode()
+    out.write(b\"commit refs/heads/main\ncommitter C <c@e> %d +0000\ndata 1\nc\n\" % (1700000000 + c))
+    out.write(b\"M 100644 inline big.txt\ndata %d\n\" % len(data) + data + b\"\n\")
+" | git -C chain fast-import --quiet &&
+	git -C chain -c pack.threads=1 repack -q -adf --depth=200 --window=10 &&
+	test "$(max_chain chain)" -ge 100 &&
+	git meshpush scan --stdin </dev/null && # the rules compiled and cached: not what is measured
+	(cd chain && MESHPUSH_SCAN_DEBUG=1 /usr/bin/time -f "%M" -o ../rss git-meshpush scan --all >../out 2>../err) &&
+	test_grep "pack pass done" err &&
+	test_grep "0 findings in 120 files" err &&
+	echo "max RSS $(tail -n 1 rss) KiB" &&
+	{ test -n "$MESHPUSH_VALGRIND" || test "$(tail -n 1 rss)" -lt 90000; }
+'
+
 test_expect_success 'secrets that only live in deltas are found' '
 	c=$(git -C deep log --format=%H --reverse | sed -n 8p) &&
 	blob=$(git -C deep rev-parse "$c:src/text.txt") &&
@@ -111,6 +136,18 @@ test_expect_success 'secrets that only live in deltas are found' '
 
 test_expect_success 'inflated by zlib instead of libdeflate: the same' '
 	(MESHPUSH_SCAN_ZLIB=1 && export MESHPUSH_SCAN_ZLIB && compare_modes deep) &&
+	test $(grep -c "^finding .*src/text.txt" pack.txt) = 10
+'
+
+test_expect_success 'the pack reader with rev-list (as for packs over 512 MiB): the same' '
+	(MESHPUSH_SCAN_REVLIST=1 && export MESHPUSH_SCAN_REVLIST && compare_modes deep) &&
+	test $(grep -c "^finding .*src/text.txt" pack.txt) = 10 &&
+	test_grep "blobs and rev-list" pack.err
+'
+
+test_expect_success 'trees over the memory budget of the walk: rev-list maps the blobs, the same' '
+	(MESHPUSH_SCAN_KEEP_MAX=10000 && export MESHPUSH_SCAN_KEEP_MAX && compare_modes deep) &&
+	test_grep "trees and commits over 10000 bytes: rev-list maps the blobs" pack.err &&
 	test $(grep -c "^finding .*src/text.txt" pack.txt) = 10
 '
 
@@ -168,6 +205,67 @@ test_expect_success 'a pack index with 64-bit offsets' '
 	compare_modes big-offsets
 '
 
+test_expect_success 'REF_DELTA objects (deltas naming their base by id)' '
+	git clone -q --no-local deep refdelta &&
+	git -C refdelta -c pack.threads=1 -c repack.useDeltaBaseOffset=false repack -q -adf --depth=50 --window=50 &&
+	git verify-pack -v refdelta/.git/objects/pack/*.idx >verify.txt &&
+	test $(awk "NF >= 7" verify.txt | wc -l) -gt 100 &&
+	python3 -c "
+import glob, struct, sys
+p = open(glob.glob(\"refdelta/.git/objects/pack/*.pack\")[0], \"rb\").read()
+offs = [int(l.split()[4]) for l in open(\"verify.txt\") if len(l.split()) >= 5 and l.split()[1] in (\"blob\", \"tree\", \"commit\", \"tag\")]
+types = {(p[o] >> 4) & 7 for o in offs}
+assert 7 in types and 6 not in types, types
+" &&
+	compare_modes refdelta &&
+	test $(grep -c "^finding .*src/text.txt" pack.txt) = 10
+'
+
+test_expect_success 'what the pack reader does not read goes to git reader: a version 1 index, alternates' '
+	git clone -q --no-local deep idx1 &&
+	(cd idx1/.git/objects/pack && idx=$(ls *.idx) && pack=$(ls *.pack) &&
+	 rm -f "$idx" && git index-pack --index-version=1 -o "$idx" "$pack" >/dev/null) &&
+	(cd idx1 && MESHPUSH_SCAN_DEBUG=1 test_expect_code 1 git meshpush scan --all --format json >../idx1.json 2>../err) &&
+	test_grep "pack reader not used: .*not a version 2 pack index" err &&
+	(cd deep && test_expect_code 1 git meshpush scan --all --format json >../deep.json) &&
+	normalize idx1.json >idx1.txt && normalize deep.json >deep.txt && test_cmp deep.txt idx1.txt &&
+	git clone -q --shared deep shared &&
+	test -f shared/.git/objects/info/alternates &&
+	(cd shared && MESHPUSH_SCAN_DEBUG=1 test_expect_code 1 git meshpush scan --all --format json >../shared.json 2>../err) &&
+	test_grep "pack reader not used: the repository borrows objects" err &&
+	normalize shared.json >shared.txt && test_cmp deep.txt shared.txt
+'
+
+test_expect_success 'merges, branches and commit dates out of order: the commits and paths of the walk' '
+	git init -q dates &&
+	(cd dates &&
+	 at () { GIT_COMMITTER_DATE="$1 +0000" GIT_AUTHOR_DATE="$1 +0000" && export GIT_COMMITTER_DATE GIT_AUTHOR_DATE; } &&
+	 at 1700001000 && test_commit base a.txt "clean" &&
+	 git checkout -q -b x && at 1700005000 &&
+	 test_commit x1 s.txt "token = \"ghp_Lq7Wm2Xr9Tz4Vb6Nc1Kd8Hf3Js5Pg0Ya2Ue7\"" &&
+	 git checkout -q -b y main && at 1700003000 &&
+	 test_commit y1 t.txt "token = \"ghp_Lq7Wm2Xr9Tz4Vb6Nc1Kd8Hf3Js5Pg0Ya2Ue7\"" &&
+	 at 1700003500 && test_commit y2 dir/v.txt "key = \"ghp_Zq8Rk2vLmN4pX1sT9wYc3bH6dJ0fA5eGuQ7w\"" &&
+	 git checkout -q main && at 1700002000 && git merge -q --no-ff -m merge x y &&
+	 at 1700001500 && test_commit skewed u.txt "token = \"ghp_Lq7Wm2Xr9Tz4Vb6Nc1Kd8Hf3Js5Pg0Ya2Ue7\"" &&
+	 git tag -m tag v1 HEAD~1 && git branch -q -D x &&
+	 git repack -q -adf) &&
+	compare_modes dates &&
+	test $(grep -c "^finding" pack.txt) -ge 2
+'
+
+test_expect_success 'a commit not parsed here (odd committer line): libgit2 lists the commits, the same result' '
+	git clone -q --no-local dates odd &&
+	(cd odd &&
+	 tree=$(git rev-parse HEAD^{tree}) && parent=$(git rev-parse HEAD) &&
+	 printf "tree %s\nparent %s\nauthor A <a@example.com> 1700009000 +0000\ncommitter C <c@example.com>  1700009000 +0000\n\nodd\n" \
+		"$tree" "$parent" >body &&
+	 c=$(git hash-object -t commit -w body) && git update-ref refs/heads/odd $c &&
+	 git repack -q -adf) &&
+	compare_modes odd &&
+	test_grep "commits listed by libgit2" pack.err
+'
+
 test_expect_success 'an empty repository and one with no packs' '
 	git init -q empty &&
 	(cd empty && git meshpush scan --all >../out) &&
@@ -199,8 +297,26 @@ test_expect_success 'a damaged pack: the pack reader gives up, and the scan ends
 	git -C damaged repack -q -adf &&
 	damage_blob damaged &&
 	(cd damaged && MESHPUSH_SCAN_DEBUG=1 test_expect_code 128 git meshpush scan --all >../out 2>../err) &&
-	test_grep "pack reader not used: .* is damaged" err &&
+	test_grep "pack reader gave up: .* is damaged" err &&
 	test_grep "error: \|damaged" err
+'
+
+test_expect_success 'a damaged delta: the pack reader gives up, and the scan ends in an error' '
+	git clone -q --no-local deep damaged-delta &&
+	git -C damaged-delta -c pack.threads=1 repack -q -adf --depth=50 --window=50 &&
+	git verify-pack -v damaged-delta/.git/objects/pack/*.idx |
+		awk "\$2 == \"blob\" && NF == 7 && \$4 > 40 { print \$5 + int(\$4 / 2); exit }" >offset &&
+	test -s offset &&
+	python3 -c "
+import glob, os, sys
+p = glob.glob(\"damaged-delta/.git/objects/pack/*.pack\")[0]
+os.chmod(p, 0o644)
+b = bytearray(open(p, \"rb\").read())
+b[int(sys.argv[1])] ^= 0x55
+open(p, \"wb\").write(b)
+" "$(cat offset)" &&
+	(cd damaged-delta && MESHPUSH_SCAN_DEBUG=1 test_expect_code 128 git meshpush scan --all >../out 2>../err) &&
+	test_grep "pack reader gave up: .* is damaged" err
 '
 
 test_expect_success 'a truncated pack: an error, never clean' '

@@ -10,14 +10,16 @@
  * only the lines that none of its parents has (conflict resolutions, evil
  * merges); what its parents brought is scanned in their own commits.
  *
- * History: every blob of the object store is read by git itself (one
- * `git cat-file --batch` in pack order) and scanned on all cores while
- * `git rev-list --objects` maps every reachable blob to the first commit
- * and path where it appears; blobs with findings are scanned again with
- * their path (fast_collect()).  When that cannot be done, commits are
- * walked here oldest first, trees once each (by id), and the blobs read
- * with libgit2, each thread with its own repository handle (libgit2
- * objects are not shared between threads).
+ * History: every blob of the object store is read once and scanned on all
+ * cores, from the packs by our own reader (src/scan/pack.c), which also
+ * keeps the trees so that the walk mapping every reachable blob to the
+ * first commit and path where it appears is done here in memory; or, when
+ * the packs cannot be read here, by git itself (one `git cat-file --batch`
+ * in pack order) while `git rev-list --objects` does the mapping.  Blobs
+ * with findings are scanned again with their path (fast_collect()).  When
+ * neither can be done, commits are walked here oldest first, trees once
+ * each (by id), and the blobs read with libgit2, each thread with its own
+ * repository handle (libgit2 objects are not shared between threads).
  */
 #include "scan/internal.h"
 #include "scan/pack.h"
@@ -58,6 +60,19 @@ static size_t oid_hash(const git_oid *id)
 
 static void oidset_grow(struct oidset *s);
 
+/* Whether two ids are equal (inline: git_oid_cmp() is a call into libgit2 per probe). */
+static inline int oid_eq(const git_oid *a, const git_oid *b)
+{
+	uint64_t x[2], y[2];
+	uint32_t x2, y2;
+
+	memcpy(x, a->id, 16);
+	memcpy(y, b->id, 16);
+	memcpy(&x2, a->id + 16, 4);
+	memcpy(&y2, b->id + 16, 4);
+	return x[0] == y[0] && x[1] == y[1] && x2 == y2;
+}
+
 /* Insert `id` with `val`; returns 1 when added, 0 when there (`*old` set). */
 static int oidset_put(struct oidset *s, const git_oid *id, size_t val, size_t *old)
 {
@@ -66,7 +81,7 @@ static int oidset_put(struct oidset *s, const git_oid *id, size_t val, size_t *o
 	if ((s->nr + 1) * 2 > s->cap)
 		oidset_grow(s);
 	for (i = oid_hash(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
-		if (!git_oid_cmp(&s->keys[i], id)) {
+		if (oid_eq(&s->keys[i], id)) {
 			if (old)
 				*old = s->vals[i];
 			return 0;
@@ -100,7 +115,7 @@ static int oidset_has(const struct oidset *s, const git_oid *id)
 	if (!s->cap)
 		return 0;
 	for (size_t i = oid_hash(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
-		if (!git_oid_cmp(&s->keys[i], id))
+		if (oid_eq(&s->keys[i], id))
 			return 1;
 	return 0;
 }
@@ -111,7 +126,7 @@ static int oidset_get(const struct oidset *s, const git_oid *id, size_t *val)
 	if (!s->cap)
 		return 0;
 	for (size_t i = oid_hash(id) & (s->cap - 1); s->used[i]; i = (i + 1) & (s->cap - 1))
-		if (!git_oid_cmp(&s->keys[i], id)) {
+		if (oid_eq(&s->keys[i], id)) {
 			*val = s->vals[i];
 			return 1;
 		}
@@ -999,6 +1014,8 @@ struct blob_job {
 	git_oid commit; /* the first commit where it appears */
 	char *path;
 	size_t index;   /* order of the walk */
+	char *data;     /* its bytes when the fast path kept them (malloc'd, NUL-terminated), else NULL */
+	size_t len;
 };
 
 /*
@@ -1105,7 +1122,7 @@ static int walk_tree(struct history *h, git_repository *repo, git_odb *odb, stru
 
 				pthread_mutex_lock(&h->lock);
 				h->jobs = xgrow(h->jobs, sizeof(*h->jobs), h->nr + 1, &h->alloc);
-				h->jobs[h->nr] = (struct blob_job){ id, *commit, path, h->nr };
+				h->jobs[h->nr] = (struct blob_job){ id, *commit, path, h->nr, NULL, 0 };
 				h->nr++;
 				if (h->nr - h->next >= BATCH)
 					pthread_cond_signal(&h->more);
@@ -1265,8 +1282,13 @@ static void *worker_main(void *arg)
 				scan_report_skip(&w->r, job->path, 0, "allowed by scan.allow_paths");
 				continue;
 			}
-			if ((w->ret = blob_read(&b, repo, h->e, &w->r, &job->id, job->path, commit)) < 0 || !b.data)
+			if (job->data) { /* kept by the fast path (h->jobs owns it) */
+				memset(&b, 0, sizeof(b));
+				b.data = job->data;
+				b.len = job->len;
+			} else if ((w->ret = blob_read(&b, repo, h->e, &w->r, &job->id, job->path, commit)) < 0 || !b.data) {
 				continue;
+			}
 			size = b.len;
 			w->r.blobs++;
 			if (scan_is_binary(b.data, size)) {
@@ -1386,6 +1408,7 @@ struct fast_rec {
 	git_oid id;
 	size_t size;
 	int kind;
+	char *data; /* FB_CANDIDATE: its bytes, kept for the second pass (or NULL) */
 };
 
 struct fast_recs {
@@ -1396,7 +1419,15 @@ struct fast_recs {
 static void fast_recs_add(struct fast_recs *rs, const git_oid *id, size_t size, int kind)
 {
 	rs->v = xgrow(rs->v, sizeof(*rs->v), rs->nr + 1, &rs->alloc);
-	rs->v[rs->nr++] = (struct fast_rec){ *id, size, kind };
+	rs->v[rs->nr++] = (struct fast_rec){ *id, size, kind, NULL };
+}
+
+static void fast_recs_release(struct fast_recs *rs)
+{
+	for (size_t i = 0; i < rs->nr; i++)
+		free(rs->v[i].data);
+	free(rs->v);
+	memset(rs, 0, sizeof(*rs));
 }
 
 /* Start git with `args` (after "git --git-dir=DIR --no-replace-objects"); its stdout on *out_fd. */
@@ -1559,18 +1590,49 @@ struct fast {
 	struct blob_job *objs; /* every tree and blob, walk order; commit is an index into commits */
 	size_t nobjs, aobjs;
 	int revlist_ok;
+
+	/* or the walk done here (fast_walk()): the trees the pack pass kept, the commits listed meanwhile */
+	struct fast_tree *trees;
+	size_t ntrees, atrees;
+	struct oidset tree_at;  /* id -> index in trees */
+	struct fast_tree *cbodies; /* and the commits */
+	size_t ncbodies, acbodies;
+	struct oidset commit_at;
+	git_oid *commit_trees;  /* each commit's root tree */
+	int commits_ok;
+	int gathered;           /* trees and commits moved here from the workers */
+	atomic_size_t kept;     /* their bytes, while the pass keeps them */
+	atomic_int dropped;     /* more than the budget: they are not kept, rev-list maps the blobs */
+	size_t kept_max;
+	int walked;             /* 0 not yet, 1 done, -1 not possible (fall back) */
+};
+
+struct fast_tree {
+	git_oid id;
+	char *data;
+	size_t len;
 };
 
 #define FAST_QCAP 256
+#define FAST_WALK_MAX_PACK ((uint64_t)256 << 20) /* packs above this: rev-list (the trees may not fit) */
+#define FAST_WALK_MAX_KEPT ((size_t)512 << 20)   /* trees and commits kept above this: rev-list after all */
 #define FAST_QBYTES (64u << 20)
 
 /* A scanning thread of the fast path: its engine context and its records. */
+#define FAST_KEEP_MAX ((size_t)32 << 20)
+
 struct fast_worker {
 	struct fast *f;         /* the pipe pass's queue */
 	struct scan_engine *e;
 	struct scan_ctx *ctx;
 	struct scan_report r;   /* findings are only counted, then dropped */
 	struct fast_recs recs;
+	size_t kept;            /* bytes of the candidates kept (FAST_KEEP_MAX) */
+	struct fast_tree *trees; /* the pack pass with an in-process walk: the trees read */
+	size_t ntrees, atrees;
+	struct fast_tree *commits; /* and the commits */
+	size_t ncommits, acommits;
+	int keep_trees;
 	git_repository *repo;   /* the pack pass: loose objects */
 	const git_oid *loose;
 	int ret;
@@ -1593,6 +1655,15 @@ static int fast_scan(struct fast_worker *w, const git_oid *id, const char *data,
 		return ret;
 	}
 	fast_recs_add(&w->recs, id, len, w->r.nr > nr || w->r.allowed > allowed ? FB_CANDIDATE : FB_CLEAN);
+	if (w->recs.v[w->recs.nr - 1].kind == FB_CANDIDATE && w->kept + len <= FAST_KEEP_MAX) {
+		/* the second pass scans it again: keep it rather than have libgit2 read it (and its deltas) again */
+		char *copy = xmalloc(len + 1);
+
+		memcpy(copy, data, len);
+		copy[len] = '\0';
+		w->recs.v[w->recs.nr - 1].data = copy;
+		w->kept += len;
+	}
 	for (size_t k = nr; k < w->r.nr; k++)
 		release_finding(&w->r.findings[k]);
 	w->r.nr = nr;
@@ -1603,7 +1674,13 @@ static void fast_worker_release(struct fast_worker *w)
 {
 	scan_ctx_free(w->ctx);
 	scan_report_release(&w->r);
-	free(w->recs.v);
+	fast_recs_release(&w->recs);
+	for (size_t i = 0; i < w->ntrees; i++)
+		free(w->trees[i].data);
+	free(w->trees);
+	for (size_t i = 0; i < w->ncommits; i++)
+		free(w->commits[i].data);
+	free(w->commits);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -1701,7 +1778,7 @@ static void *fast_revlist_main(void *arg)
 		} else if (line.len > GIT_OID_HEXSZ + 1) { /* a root tree has no path */
 			f->objs = xgrow(f->objs, sizeof(*f->objs), f->nobjs + 1, &f->aobjs);
 			f->objs[f->nobjs] = (struct blob_job){ id, { { 0 } },
-				xstrndup(line.buf + GIT_OID_HEXSZ + 1, line.len - GIT_OID_HEXSZ - 1), f->ncommits - 1 };
+				xstrndup(line.buf + GIT_OID_HEXSZ + 1, line.len - GIT_OID_HEXSZ - 1), f->ncommits - 1, NULL, 0 };
 			f->nobjs++;
 		}
 	}
@@ -1770,8 +1847,11 @@ static int fast_workers_done(struct fast_recs *out, struct fast_worker *w, size_
 	for (size_t i = 0; i < nw; i++) {
 		if (w[i].ret < 0 && !ret)
 			ret = mp_error_set(w[i].ret, "%s", w[i].err[0] ? w[i].err : mp_error_last());
-		for (size_t k = 0; k < w[i].recs.nr; k++)
+		for (size_t k = 0; k < w[i].recs.nr; k++) {
 			fast_recs_add(out, &w[i].recs.v[k].id, w[i].recs.v[k].size, w[i].recs.v[k].kind);
+			out->v[out->nr - 1].data = w[i].recs.v[k].data;
+			w[i].recs.v[k].data = NULL;
+		}
 	}
 	return ret;
 }
@@ -1913,8 +1993,11 @@ static int fast_pipe_pass(struct fast_recs *out, struct fast *f, struct history 
 		pthread_join(wt, NULL);
 	if ((ret = fast_workers_done(&mine, w, nw)) < 0 || !cat_ok)
 		goto cleanup;
-	for (size_t k = 0; k < mine.nr; k++)
+	for (size_t k = 0; k < mine.nr; k++) {
 		fast_recs_add(out, &mine.v[k].id, mine.v[k].size, mine.v[k].kind);
+		out->v[out->nr - 1].data = mine.v[k].data;
+		mine.v[k].data = NULL;
+	}
 	ret = 1;
 cleanup:
 	for (size_t i = 0; i < f->qnr; i++)
@@ -1928,7 +2011,7 @@ cleanup:
 		fast_worker_release(&w[i]);
 	free(w);
 	free(tids);
-	free(mine.v);
+	fast_recs_release(&mine);
 	free(in.buf);
 	strbuf_release(&line);
 	strbuf_release(&wr.data);
@@ -1949,6 +2032,8 @@ static int fast_pack_blob(void *payload, const unsigned char *raw, const char *d
 	return fast_scan(w, &id, data, len);
 }
 
+static int fast_keep_ok(struct fast *f, size_t len);
+
 static int fast_pack_loose(void *payload, size_t k)
 {
 	struct fast_worker *w = payload;
@@ -1960,7 +2045,22 @@ static int fast_pack_loose(void *payload, size_t k)
 
 	if (rc != LOOSE_READ && rc != LOOSE_TOO_BIG)
 		return PACK_FALLBACK; /* damaged, or gone: git's reader and then the walk will say */
-	if (type == GIT_OBJECT_TREE)
+	if ((type == GIT_OBJECT_TREE || type == GIT_OBJECT_COMMIT) && w->keep_trees && !fast_keep_ok(w->f, len)) {
+		if (type == GIT_OBJECT_TREE)
+			fast_recs_add(&w->recs, id, len, FB_TREE);
+	} else if (type == GIT_OBJECT_TREE && w->keep_trees) {
+		if (rc == LOOSE_TOO_BIG && loose_read(w->repo, id, (size_t)-1, &type, &data, &len) != LOOSE_READ)
+			return PACK_FALLBACK;
+		w->trees = xgrow(w->trees, sizeof(*w->trees), w->ntrees + 1, &w->atrees);
+		w->trees[w->ntrees++] = (struct fast_tree){ *id, data, len };
+		data = NULL;
+	} else if (type == GIT_OBJECT_COMMIT && w->keep_trees) {
+		if (rc == LOOSE_TOO_BIG && loose_read(w->repo, id, (size_t)-1, &type, &data, &len) != LOOSE_READ)
+			return PACK_FALLBACK;
+		w->commits = xgrow(w->commits, sizeof(*w->commits), w->ncommits + 1, &w->acommits);
+		w->commits[w->ncommits++] = (struct fast_tree){ *id, data, len };
+		data = NULL;
+	} else if (type == GIT_OBJECT_TREE)
 		fast_recs_add(&w->recs, id, len, FB_TREE);
 	else if (type == GIT_OBJECT_BLOB && rc == LOOSE_TOO_BIG)
 		fast_recs_add(&w->recs, id, len, FB_TOO_BIG);
@@ -1968,6 +2068,50 @@ static int fast_pack_loose(void *payload, size_t k)
 		ret = fast_scan(w, id, data, len);
 	free(data);
 	return ret;
+}
+
+static void fast_keep(struct fast_tree **v, size_t *nr, size_t *alloc, const unsigned char *raw, const char *data,
+		      size_t len)
+{
+	struct fast_tree *t;
+
+	*v = xgrow(*v, sizeof(**v), *nr + 1, alloc);
+	t = &(*v)[(*nr)++];
+	git_oid_fromraw(&t->id, raw);
+	t->data = xmalloc(len + 1);
+	memcpy(t->data, data, len);
+	t->data[len] = '\0';
+	t->len = len;
+}
+
+/* Whether `len` more bytes of trees and commits fit the budget (else they are no longer kept). */
+static int fast_keep_ok(struct fast *f, size_t len)
+{
+	if (atomic_load(&f->dropped))
+		return 0;
+	if (atomic_fetch_add(&f->kept, len) + len > f->kept_max) {
+		atomic_store(&f->dropped, 1);
+		return 0;
+	}
+	return 1;
+}
+
+static int fast_pack_tree_data(void *payload, const unsigned char *raw, const char *data, size_t len)
+{
+	struct fast_worker *w = payload;
+
+	if (fast_keep_ok(w->f, len))
+		fast_keep(&w->trees, &w->ntrees, &w->atrees, raw, data, len);
+	return 0;
+}
+
+static int fast_pack_commit_data(void *payload, const unsigned char *raw, const char *data, size_t len)
+{
+	struct fast_worker *w = payload;
+
+	if (fast_keep_ok(w->f, len))
+		fast_keep(&w->commits, &w->ncommits, &w->acommits, raw, data, len);
+	return 0;
 }
 
 static void fast_pack_tree(void *payload, const unsigned char *raw)
@@ -1997,41 +2141,130 @@ static int fast_sha1(git_repository *repo)
 }
 
 /*
- * The blob pass read here (src/scan/pack.c): every pack's blobs inflated
- * once and scanned on `nw` threads, then the loose objects that no pack
- * holds.  1 with every object's record appended to `out`, 0 when the
- * packs are not readable here (fall back to git's reader), or a negative
- * error.
+ * Index the packs for the pack reader: 0 with `*out`, or 0 with `*out`
+ * NULL (reason in `why`) when it cannot be used.
  */
-static int fast_pack_pass(struct fast_recs *out, struct history *h, git_repository *repo, size_t nw)
+static int fast_pack_open(struct pack_odb **out, git_repository *repo, char *why, size_t whylen)
 {
-	const char *common = git_repository_commondir(repo);
-	char *objdir = fs_join(common, "objects"), why[256] = "";
-	struct pack_odb *o = NULL;
+	char *objdir = fs_join(git_repository_commondir(repo), "objects");
+
+	*out = NULL;
+	if (getenv("MESHPUSH_SCAN_NO_PACK") || getenv("GIT_OBJECT_DIRECTORY") ||
+	    getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES"))
+		snprintf(why, whylen, "disabled, or objects elsewhere (environment)");
+	else if (!fast_sha1(repo))
+		snprintf(why, whylen, "not a SHA-1 repository");
+	else if (pack_odb_open(out, objdir, why, whylen) != 0)
+		*out = NULL;
+	free(objdir);
+	return 0;
+}
+
+/* Move the trees and commits the workers kept to `f`, indexed by id. */
+static void fast_gather(struct fast *f, struct fast_worker *w, size_t nw)
+{
+	for (size_t i = 0; i < nw; i++) {
+		for (size_t k = 0; k < w[i].ntrees; k++) {
+			f->trees = xgrow(f->trees, sizeof(*f->trees), f->ntrees + 1, &f->atrees);
+			f->trees[f->ntrees++] = w[i].trees[k];
+		}
+		w[i].ntrees = 0;
+		for (size_t k = 0; k < w[i].ncommits; k++) {
+			f->cbodies = xgrow(f->cbodies, sizeof(*f->cbodies), f->ncbodies + 1, &f->acbodies);
+			f->cbodies[f->ncbodies++] = w[i].commits[k];
+		}
+		w[i].ncommits = 0;
+	}
+	oidset_reserve(&f->tree_at, f->ntrees);
+	for (size_t i = 0; i < f->ntrees; i++)
+		oidset_put(&f->tree_at, &f->trees[i].id, i, NULL);
+	oidset_reserve(&f->commit_at, f->ncbodies);
+	for (size_t i = 0; i < f->ncbodies; i++)
+		oidset_put(&f->commit_at, &f->cbodies[i].id, i, NULL);
+	f->gathered = 1;
+}
+
+static int fast_list_commits(struct fast *f);
+static void *fast_commits_main(void *arg);
+static int fast_walk(struct fast *f);
+
+/* The commits listed (here, else by libgit2), then the walk over the trees: sets f->walked. */
+static void fast_walk_all(struct fast *f)
+{
+	if (!fast_list_commits(f)) {
+		if (getenv("MESHPUSH_SCAN_DEBUG"))
+			fprintf(stderr, "debug: commits listed by libgit2\n");
+		fast_commits_main(f);
+	}
+	f->walked = fast_walk(f) ? 1 : -1;
+}
+
+/*
+ * The walk on its own thread, while the workers scan the blobs: it starts
+ * when the pack reader says every tree and commit is in (pack_scan's
+ * meta_done), and gives up when the pass ends first.
+ */
+struct fast_walker {
+	struct fast *f;
+	struct fast_worker *w;
+	size_t nw;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int ready, over;
+	double t0;
+};
+
+static void fast_meta_done(void *payload)
+{
+	struct fast_walker *wk = payload;
+
+	pthread_mutex_lock(&wk->lock);
+	wk->ready = 1;
+	pthread_cond_signal(&wk->cond);
+	pthread_mutex_unlock(&wk->lock);
+}
+
+static void *fast_walker_main(void *arg)
+{
+	struct fast_walker *wk = arg;
+	int ready;
+
+	pthread_mutex_lock(&wk->lock);
+	while (!wk->ready && !wk->over)
+		pthread_cond_wait(&wk->cond, &wk->lock);
+	ready = wk->ready;
+	pthread_mutex_unlock(&wk->lock);
+	if (!ready || atomic_load(&wk->f->dropped))
+		return NULL;
+	fast_gather(wk->f, wk->w, wk->nw);
+	fast_walk_all(wk->f);
+	if (getenv("MESHPUSH_SCAN_DEBUG"))
+		fprintf(stderr, "debug: walked during the pass, %.1f ms (%zu trees, %zu commits kept, %zu listed, %zu blobs)\n", now_ms() - wk->t0, wk->f->ntrees, wk->f->ncbodies, wk->f->ncommits, wk->f->nobjs);
+	return NULL;
+}
+
+/*
+ * The blob pass read here (src/scan/pack.c): every blob of the packs `o`
+ * inflated once and scanned on `nw` threads, then the loose objects that
+ * no pack holds; with `f` set, the trees are kept in f->trees for
+ * fast_walk().  1 with every object's record appended to `out`, 0 when a
+ * pack turned out damaged (fall back to git's reader), or a negative error.
+ */
+static int fast_pack_pass(struct fast_recs *out, struct fast *f, struct history *h, git_repository *repo,
+			  size_t nw, struct pack_odb *o)
+{
+	char why[256] = "";
 	struct pack_scan s;
 	struct fast_worker *w = xcalloc(nw, sizeof(*w));
 	void **payloads = xcalloc(nw, sizeof(*payloads));
 	git_oid *loose = NULL, zero;
 	size_t nloose = 0, aloose = 0;
-	int ret = 0;
+	int ret = 0, wk_started = 0;
 	double t0 = now_ms();
+	struct fast_walker wk;
+	pthread_t wkt;
 
 	memset(&s, 0, sizeof(s));
-	if (getenv("MESHPUSH_SCAN_NO_PACK") || getenv("GIT_OBJECT_DIRECTORY") ||
-	    getenv("GIT_ALTERNATE_OBJECT_DIRECTORIES")) {
-		snprintf(why, sizeof(why), "disabled, or objects elsewhere (environment)");
-		goto cleanup;
-	}
-	if (!fast_sha1(repo)) {
-		snprintf(why, sizeof(why), "not a SHA-1 repository");
-		goto cleanup;
-	}
-	if ((ret = pack_odb_open(&o, objdir, why, sizeof(why))) != 0) {
-		ret = 0;
-		goto cleanup;
-	}
-	if (getenv("MESHPUSH_SCAN_DEBUG"))
-		fprintf(stderr, "debug: packs indexed, %.1f ms\n", now_ms() - t0);
 	/* the loose objects no pack holds (listed once by is_loose()) */
 	memset(&zero, 0, sizeof(zero));
 	is_loose(repo, &zero);
@@ -2045,12 +2278,29 @@ static int fast_pack_pass(struct fast_recs *out, struct history *h, git_reposito
 	for (size_t i = 0; i < nw; i++) {
 		w[i].repo = repo;
 		w[i].loose = loose;
+		w[i].keep_trees = f != NULL;
+		w[i].f = f; /* the budget of what is kept */
 		payloads[i] = &w[i];
 	}
 	s.nthreads = nw;
 	s.payloads = payloads;
 	s.max_size = h->e->max_size;
 	s.blob = fast_pack_blob;
+	s.tree = f ? fast_pack_tree_data : NULL;
+	s.commit = f ? fast_pack_commit_data : NULL;
+	if (f && !nloose) { /* loose trees and commits come last: then the walk waits for the end */
+		memset(&wk, 0, sizeof(wk));
+		wk.f = f;
+		wk.w = w;
+		wk.nw = nw;
+		wk.t0 = t0;
+		pthread_mutex_init(&wk.lock, NULL);
+		pthread_cond_init(&wk.cond, NULL);
+		if ((wk_started = pthread_create(&wkt, NULL, fast_walker_main, &wk) == 0)) {
+			s.meta_done = fast_meta_done;
+			s.meta_payload = &wk;
+		}
+	}
 	s.nextra = nloose;
 	s.extra = fast_pack_loose;
 	s.progress = h->progress;
@@ -2058,6 +2308,13 @@ static int fast_pack_pass(struct fast_recs *out, struct history *h, git_reposito
 	ret = pack_odb_scan(o, &s);
 	if (getenv("MESHPUSH_SCAN_DEBUG"))
 		fprintf(stderr, "debug: packs scanned, %.1f ms\n", now_ms() - t0);
+	if (wk_started) {
+		pthread_mutex_lock(&wk.lock);
+		wk.over = 1;
+		pthread_cond_signal(&wk.cond);
+		pthread_mutex_unlock(&wk.lock);
+		pthread_join(wkt, NULL);
+	}
 	if (ret == PACK_FALLBACK) {
 		snprintf(why, sizeof(why), "%s", s.why[0] ? s.why : "a loose object could not be read");
 		ret = 0;
@@ -2073,19 +2330,247 @@ static int fast_pack_pass(struct fast_recs *out, struct history *h, git_reposito
 	}
 	if ((ret = fast_workers_done(out, w, nw)) < 0)
 		goto cleanup;
-	pack_odb_each_tree(o, fast_pack_tree, out);
+	if (f && atomic_load(&f->dropped)) {
+		pack_odb_each_tree(o, fast_pack_tree, out); /* rev-list lists trees too */
+	} else if (f) {
+		if (!f->gathered)
+			fast_gather(f, w, nw);
+	} else {
+		pack_odb_each_tree(o, fast_pack_tree, out);
+	}
 	ret = 1;
 cleanup:
 	if (!ret && getenv("MESHPUSH_SCAN_DEBUG"))
-		fprintf(stderr, "debug: pack reader not used: %s\n", why);
+		fprintf(stderr, "debug: pack reader gave up: %s\n", why);
+	if (wk_started) {
+		pthread_mutex_destroy(&wk.lock);
+		pthread_cond_destroy(&wk.cond);
+	}
 	for (size_t i = 0; i < nw; i++)
 		fast_worker_release(&w[i]);
 	free(w);
 	free(payloads);
 	free(loose);
-	pack_odb_free(o);
-	free(objdir);
 	return ret;
+}
+
+/* Thread: list the commits as the walk does (oldest first), and each one's root tree. */
+static void *fast_commits_main(void *arg)
+{
+	struct fast *f = arg;
+	git_repository *repo = NULL;
+	struct commit_list list = { 0 };
+
+	if (git_repository_open_bare(&repo, f->gitdir) < 0 || list_commits(&list, repo, f->tips, f->ntips, NULL, 0) < 0)
+		goto done;
+	f->commit_trees = xcalloc(list.nr + 1, sizeof(*f->commit_trees));
+	for (size_t i = 0; i < list.nr; i++) {
+		git_commit *c = NULL;
+
+		if (git_commit_lookup(&c, repo, &list.ids[i]) < 0)
+			goto done;
+		f->commit_trees[i] = *git_commit_tree_id(c);
+		git_commit_free(c);
+	}
+	f->commits = list.ids;
+	f->ncommits = list.nr;
+	list.ids = NULL;
+	f->commits_ok = 1;
+done:
+	git_error_clear();
+	free(list.ids);
+	git_repository_free(repo);
+	return NULL;
+}
+
+/*
+ * Commit `id` kept by the pack pass: its root tree, committer time and
+ * parents (`*parents` malloc'd).  1, 0 when it is not there (missing: a
+ * shallow clone's boundary), or -1 when it is not parsed here as libgit2
+ * would (then libgit2 lists the commits).
+ */
+static int mem_commit(struct fast *f, const git_oid *id, git_oid *tree, git_time_t *when, git_oid **parents,
+		      size_t *nparents)
+{
+	size_t k, n = 0, alloc = 0;
+	const char *p, *end, *nl, *gt;
+	char *stop;
+	long long t;
+
+	*parents = NULL;
+	*nparents = 0;
+	if (!oidset_get(&f->commit_at, id, &k))
+		return 0;
+	p = f->cbodies[k].data;
+	end = p + f->cbodies[k].len;
+	if ((size_t)(end - p) < 5 + GIT_OID_HEXSZ + 1 || memcmp(p, "tree ", 5) || p[5 + GIT_OID_HEXSZ] != '\n' ||
+	    git_oid_fromstrn(tree, p + 5, GIT_OID_HEXSZ) < 0)
+		return -1;
+	p += 5 + GIT_OID_HEXSZ + 1;
+	while ((size_t)(end - p) >= 7 + GIT_OID_HEXSZ + 1 && !memcmp(p, "parent ", 7)) {
+		if (p[7 + GIT_OID_HEXSZ] != '\n')
+			goto bad;
+		*parents = xgrow(*parents, sizeof(**parents), n + 1, &alloc);
+		if (git_oid_fromstrn(&(*parents)[n++], p + 7, GIT_OID_HEXSZ) < 0)
+			goto bad;
+		p += 7 + GIT_OID_HEXSZ + 1;
+	}
+	/* author, then committer: "committer Name <email> 1700000000 +0000" */
+	if (!(nl = memchr(p, '\n', (size_t)(end - p))) || memcmp(p, "author ", 7))
+		goto bad;
+	p = nl + 1;
+	if (!(nl = memchr(p, '\n', (size_t)(end - p))) || (size_t)(nl - p) < 10 || memcmp(p, "committer ", 10))
+		goto bad;
+	if (!(gt = memrchr(p, '>', (size_t)(nl - p))) || nl - gt < 3 || gt[1] != ' ' ||
+	    !isdigit((unsigned char)gt[2]))
+		goto bad;
+	errno = 0;
+	t = strtoll(gt + 2, &stop, 10);
+	if (errno || stop > nl || (*stop != ' ' && stop != nl))
+		goto bad;
+	*when = (git_time_t)t;
+	*nparents = n;
+	return 1;
+bad:
+	free(*parents);
+	*parents = NULL;
+	return -1;
+}
+
+/* list_commits() over the commits kept in memory: 1, or 0 to ask libgit2. */
+static int fast_list_commits(struct fast *f)
+{
+	struct oidset seen = { 0 };
+	struct heap queue = { 0 };
+	git_oid *listed = NULL, *trees = NULL, *parents = NULL, tree;
+	size_t nlisted = 0, alisted = 0, atrees = 0, np, seq = 0;
+	git_time_t when;
+	int ok = 1, rc;
+
+	oidset_reserve(&seen, f->ncbodies);
+	/* as walk_add(): each commit queued once, by committer time; a missing one skipped */
+	for (size_t i = 0; i < f->ntips && ok; i++)
+		if (oidset_put(&seen, &f->tips[i], 0, NULL)) {
+			if ((rc = mem_commit(f, &f->tips[i], &tree, &when, &parents, &np)) < 0)
+				ok = 0;
+			else if (rc)
+				heap_push(&queue, (struct dated){ f->tips[i], when, seq++ });
+			free(parents);
+		}
+	while (ok && queue.nr) {
+		struct dated d = heap_pop(&queue);
+		git_oid *ps = NULL;
+		size_t nps;
+
+		if (mem_commit(f, &d.id, &tree, &when, &ps, &nps) <= 0) {
+			ok = 0;
+			break;
+		}
+		listed = xgrow(listed, sizeof(*listed), nlisted + 1, &alisted);
+		trees = xgrow(trees, sizeof(*trees), nlisted + 1, &atrees);
+		listed[nlisted] = d.id;
+		trees[nlisted++] = tree;
+		for (size_t i = 0; i < nps && ok; i++)
+			if (oidset_put(&seen, &ps[i], 0, NULL)) {
+				if ((rc = mem_commit(f, &ps[i], &tree, &when, &parents, &np)) < 0)
+					ok = 0;
+				else if (rc)
+					heap_push(&queue, (struct dated){ ps[i], when, seq++ });
+				free(parents);
+			}
+		free(ps);
+	}
+	if (ok) { /* oldest first */
+		f->commits = xcalloc(nlisted + 1, sizeof(*f->commits));
+		f->commit_trees = xcalloc(nlisted + 1, sizeof(*f->commit_trees));
+		for (size_t i = 0; i < nlisted; i++) {
+			f->commits[i] = listed[nlisted - 1 - i];
+			f->commit_trees[i] = trees[nlisted - 1 - i];
+		}
+		f->ncommits = nlisted;
+		f->commits_ok = 1;
+	}
+	free(listed);
+	free(trees);
+	free(queue.v);
+	oidset_release(&seen);
+	return ok;
+}
+
+/*
+ * walk_tree() over the trees kept in memory: each new blob appended to
+ * f->objs with its path and commit.  1, or 0 when a tree is missing or
+ * damaged (the libgit2 walk will say so).
+ */
+static int fast_walk_tree(struct fast *f, struct oidset *trees, struct oidset *blobs, const git_oid *tree_id,
+			  struct strbuf *prefix, size_t commit)
+{
+	size_t plen = prefix->len, k;
+	const char *p, *end;
+
+	if (!oidset_get(&f->tree_at, tree_id, &k))
+		return 0;
+	p = f->trees[k].data;
+	end = p + f->trees[k].len;
+	while (p < end) {
+		const char *sp = p, *nul;
+		unsigned mode = 0;
+		const git_oid *idp;
+		git_oid id;
+
+		/* "<octal mode> <name>\0<20-byte id>"; the mode as walk_tree's strtoul() reads it */
+		while (sp < end && *sp != ' ')
+			mode = mode << 3 | (unsigned)((*sp++ - '0') & 7);
+		if (sp == end || !(nul = memchr(sp, '\0', (size_t)(end - sp))) || (size_t)(end - nul) < 1 + GIT_OID_RAWSZ)
+			return 0;
+		idp = (const git_oid *)(nul + 1); /* a git_oid is its 20 bytes (SHA-1 only here) */
+		p = nul + 1 + GIT_OID_RAWSZ;
+		/* most entries were seen in an earlier commit: the path is only built for a new one */
+		if ((mode & 0170000) == 040000) {
+			if (oidset_has(trees, idp))
+				continue;
+		} else if ((mode & 0170000) == 0100000 || (mode & 0170000) == 0120000) {
+			if (oidset_has(blobs, idp))
+				continue;
+		} else {
+			continue; /* 0160000: a submodule's commit, not ours */
+		}
+		git_oid_cpy(&id, idp);
+		oidset_put((mode & 0170000) == 040000 ? trees : blobs, &id, 0, NULL);
+		strbuf_setlen_(prefix, plen);
+		if (plen)
+			strbuf_addch(prefix, '/');
+		strbuf_add(prefix, sp + 1, (size_t)(nul - sp - 1));
+		if ((mode & 0170000) == 040000) {
+			if (!fast_walk_tree(f, trees, blobs, &id, prefix, commit))
+				return 0;
+		} else {
+			f->objs = xgrow(f->objs, sizeof(*f->objs), f->nobjs + 1, &f->aobjs);
+			f->objs[f->nobjs++] = (struct blob_job){ id, { { 0 } }, xstrndup(prefix->buf, prefix->len), commit,
+								 NULL, 0 };
+		}
+	}
+	strbuf_setlen_(prefix, plen);
+	return 1;
+}
+
+/* What rev-list gives, from the kept trees: 1, or 0 to fall back to the libgit2 walk. */
+static int fast_walk(struct fast *f)
+{
+	struct oidset trees = { 0 }, blobs = { 0 };
+	struct strbuf prefix = STRBUF_INIT;
+	int ok = f->commits_ok;
+
+	oidset_reserve(&trees, f->ntrees);
+	for (size_t i = 0; i < f->ncommits && ok; i++) {
+		strbuf_reset(&prefix);
+		if (oidset_put(&trees, &f->commit_trees[i], 0, NULL))
+			ok = fast_walk_tree(f, &trees, &blobs, &f->commit_trees[i], &prefix, i);
+	}
+	strbuf_release(&prefix);
+	oidset_release(&trees);
+	oidset_release(&blobs);
+	return ok;
 }
 
 /*
@@ -2099,9 +2584,11 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 	struct fast f;
 	struct fast_recs all = { 0 };
 	struct oidset byid = { 0 };
+	struct pack_odb *po = NULL;
 	pthread_t rl;
-	int rl_started, ret = 0, pass;
+	int rl_started, ret = 0, pass = 0, inproc;
 	double t0 = now_ms();
+	char why[256] = "";
 
 	if (getenv("MESHPUSH_SCAN_NO_FAST") || fast_partial_clone(repo))
 		return 0;
@@ -2110,25 +2597,58 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 	f.gitdir = h->gitdir;
 	f.tips = tips;
 	f.ntips = ntips;
-	rl_started = pthread_create(&rl, NULL, fast_revlist_main, &f) == 0;
+	fast_pack_open(&po, repo, why, sizeof(why));
+	if (getenv("MESHPUSH_SCAN_DEBUG"))
+	{
+		if (po)
+			fprintf(stderr, "debug: packs indexed, %.1f ms\n", now_ms() - t0);
+		else
+			fprintf(stderr, "debug: pack reader not used: %s\n", why);
+	}
+	/*
+	 * With the pack reader, the trees are read with the blobs and walked
+	 * here (the commits listed meanwhile): no rev-list process, and exact
+	 * paths.  Not when the trees may not fit in memory.
+	 */
+	inproc = po && pack_odb_size(po) <= FAST_WALK_MAX_PACK && !getenv("MESHPUSH_SCAN_REVLIST");
+	f.kept_max = getenv("MESHPUSH_SCAN_KEEP_MAX") ? (size_t)atoll(getenv("MESHPUSH_SCAN_KEEP_MAX")) : FAST_WALK_MAX_KEPT;
+	rl_started = !inproc && pthread_create(&rl, NULL, fast_revlist_main, &f) == 0;
 	h->e->ignore_path_rules = 1;
-	pass = fast_pack_pass(&all, h, repo, nw);
+	if (po)
+		pass = fast_pack_pass(&all, inproc ? &f : NULL, h, repo, nw, po);
 	if (getenv("MESHPUSH_SCAN_DEBUG"))
 		fprintf(stderr, "debug: pack pass %s, %.1f ms\n", pass > 0 ? "done" : pass < 0 ? "failed" : "not used",
 			now_ms() - t0);
+	if ((!pass || (pass > 0 && atomic_load(&f.dropped))) && inproc) {
+		/* git's reader, or trees too big to keep: rev-list after all (and nothing the walk may have done) */
+		if (getenv("MESHPUSH_SCAN_DEBUG") && pass > 0)
+			fprintf(stderr, "debug: trees and commits over %zu bytes: rev-list maps the blobs\n", f.kept_max);
+		for (size_t i = 0; i < f.nobjs; i++)
+			free(f.objs[i].path);
+		f.nobjs = 0;
+		free(f.commits);
+		f.commits = NULL;
+		f.ncommits = 0;
+		inproc = 0;
+		rl_started = pthread_create(&rl, NULL, fast_revlist_main, &f) == 0;
+	}
 	if (!pass)
 		pass = fast_pipe_pass(&all, &f, h, nw);
 	h->e->ignore_path_rules = 0;
 	if (rl_started)
 		pthread_join(rl, NULL);
 	if (getenv("MESHPUSH_SCAN_DEBUG"))
-		fprintf(stderr, "debug: blobs and rev-list, %.1f ms\n", now_ms() - t0);
+		fprintf(stderr, "debug: blobs and %s, %.1f ms\n", inproc ? "commits" : "rev-list", now_ms() - t0);
 	if (pass < 0) {
 		ret = pass;
 		goto cleanup;
 	}
-	if (!pass || !rl_started || !f.revlist_ok)
+	if (pass > 0 && inproc && !f.walked)
+		fast_walk_all(&f);
+	if (!pass || (inproc ? f.walked != 1 : !rl_started || !f.revlist_ok))
 		goto cleanup;
+	if (getenv("MESHPUSH_SCAN_DEBUG") && inproc)
+		fprintf(stderr, "debug: walked, %.1f ms\n", now_ms() - t0);
 	/* every object's record by id (a hash: sorting them cost 5% of the CPU) */
 	oidset_reserve(&byid, all.nr);
 	for (size_t i = 0; i < all.nr; i++)
@@ -2138,7 +2658,7 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 	 * rev-list cuts a path at a newline: check the path of each blob that
 	 * is reported by name (few), else let the walk do it all
 	 */
-	for (size_t i = 0; i < f.nobjs; i++) {
+	for (size_t i = 0; i < f.nobjs && !inproc; i++) {
 		struct fast_rec *rec;
 		size_t k;
 
@@ -2167,8 +2687,11 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 		if (!rec || rec->kind == FB_CANDIDATE) {
 			/* scanned again with its path (or read through libgit2: not in the stream) */
 			h->jobs = xgrow(h->jobs, sizeof(*h->jobs), h->nr + 1, &h->alloc);
-			h->jobs[h->nr] = (struct blob_job){ o->id, o->commit, o->path, i };
+			h->jobs[h->nr] = (struct blob_job){ o->id, o->commit, o->path, i, rec ? rec->data : NULL,
+							    rec ? rec->size : 0 };
 			o->path = NULL;
+			if (rec)
+				rec->data = NULL;
 			h->nr++;
 		} else if (rec->kind == FB_TOO_BIG) {
 			scan_report_skip(r, o->path, 1, "larger than scan.max_size (%zu bytes, blob %.12s in commit %.12s)",
@@ -2189,8 +2712,18 @@ cleanup:
 		free(f.objs[i].path);
 	free(f.objs);
 	free(f.commits);
-	free(all.v);
+	fast_recs_release(&all);
 	oidset_release(&byid);
+	for (size_t i = 0; i < f.ntrees; i++)
+		free(f.trees[i].data);
+	free(f.trees);
+	for (size_t i = 0; i < f.ncbodies; i++)
+		free(f.cbodies[i].data);
+	free(f.cbodies);
+	oidset_release(&f.commit_at);
+	free(f.commit_trees);
+	oidset_release(&f.tree_at);
+	pack_odb_free(po);
 	return ret;
 }
 
@@ -2288,8 +2821,10 @@ int scan_history(struct scan_engine *e, struct scan_report *r, git_repository *r
 		free(w[i].finding_job);
 	}
 cleanup:
-	for (size_t i = 0; i < h.nr; i++)
+	for (size_t i = 0; i < h.nr; i++) {
 		free(h.jobs[i].path);
+		free(h.jobs[i].data);
+	}
 	free(h.jobs);
 	if (ret < 0 && w)
 		for (size_t i = 0; i < nw; i++) {

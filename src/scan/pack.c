@@ -4,13 +4,14 @@
  *
  * Like `git index-pack`, the objects of each pack form a forest: roots are
  * the objects stored whole, children the deltas against them.  A delta's
- * type is its root's, so only blob forests are visited, and trees and
- * commits are never inflated.  A forest is visited depth first by one
- * thread: the root inflated, handed over, then each child's delta inflated
- * and applied to its parent, handed over, and so on down; a parent's
- * buffer is reused once its children are done (one buffer per depth).
- * Every object is inflated exactly once, and threads take forests from a
- * shared counter.
+ * type is its root's, so only the forests asked for are visited: blobs,
+ * and for the in-memory walk trees and commits (first), never tags.  A
+ * forest is visited depth first by one thread: the root inflated, handed
+ * over, then each child's delta inflated and applied to its parent, handed
+ * over, and so on down; a parent's buffer goes back to a small pool once
+ * its last child is built (a chain of deltas holds two buffers).  Every
+ * object is inflated exactly once, and threads take forests from a shared
+ * counter.
  *
  * Nothing here is trusted: offsets, sizes and delta opcodes are checked
  * before use, and what does not add up makes the caller fall back to
@@ -254,7 +255,8 @@ struct pack_odb {
 	uint32_t nobjs;
 	uint32_t *kids_at, *kids; /* the needed children of object i: kids[kids_at[i] .. kids_at[i + 1]) */
 	uint32_t *roots;          /* needed blob roots */
-	size_t nroots, nwanted;
+	size_t nroots, nwanted; /* nwanted: blobs handed over */
+	size_t nmeta;           /* roots[0 .. nmeta): trees and commits */
 };
 
 static uint32_t be32(const unsigned char *p)
@@ -286,7 +288,7 @@ static const unsigned char *map_file(size_t *len, const char *path)
 		close(fd);
 		return NULL;
 	}
-	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
 	close(fd);
 	if (p == MAP_FAILED)
 		return NULL;
@@ -392,6 +394,34 @@ static int cmp_off(const void *a, const void *b)
 	return x->off < y->off ? -1 : x->off > y->off;
 }
 
+/* Sort `n` keys (none above `top`'s highest bit) with an LSD radix sort, 11 bits a pass. */
+static void radix_sort(uint64_t *v, size_t n, uint64_t top)
+{
+	uint64_t *tmp = xmalloc((n + 1) * sizeof(*tmp)), *src = v, *dst = tmp;
+	size_t count[2048];
+
+	for (unsigned shift = 0; shift < 64 && (top >> shift); shift += 11) {
+		size_t sum = 0;
+
+		memset(count, 0, sizeof(count));
+		for (size_t i = 0; i < n; i++)
+			count[(src[i] >> shift) & 2047]++;
+		for (size_t d = 0; d < 2048; d++) {
+			size_t c = count[d];
+
+			count[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[count[(src[i] >> shift) & 2047]++] = src[i];
+		src = dst;
+		dst = src == v ? tmp : v;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
+	free(tmp);
+}
+
 /* The object of pack `p` at `off`, or NONE. */
 static uint32_t find_offset(const struct pack_odb *o, const struct pack *p, uint64_t off)
 {
@@ -430,12 +460,31 @@ static int pack_objects(struct pack_odb *o, size_t pi, char *why, size_t whylen)
 	struct pobj *objs = o->objs + p->first;
 	int bad = 0;
 
+	uint64_t *keys = xmalloc(((size_t)p->nr + 1) * sizeof(*keys)), top = 0;
+
 	for (uint32_t k = 0; k < p->nr; k++) {
-		objs[k] = (struct pobj){ pack_offset(p, k, &bad), 0, NONE, k, (uint16_t)pi, 0, 0, 0, 0 };
-		if (bad)
-			return say(why, whylen, "'%s': its index has a bad 64-bit offset", p->name);
+		uint64_t off = pack_offset(p, k, &bad);
+
+		if (bad || off >= p->len) {
+			free(keys);
+			return say(why, whylen, "'%s': its index has a bad offset", p->name);
+		}
+		keys[k] = off;
+		top |= off;
 	}
-	qsort(objs, p->nr, sizeof(*objs), cmp_off);
+	if (p->len < ((uint64_t)1 << 40) && p->nr < (1u << 24)) {
+		/* offsets below 2^40, positions below 2^24: one 64-bit key each, radix-sorted */
+		for (uint32_t k = 0; k < p->nr; k++)
+			keys[k] = keys[k] << 24 | k;
+		radix_sort(keys, p->nr, top << 24 | 0xffffff);
+		for (uint32_t k = 0; k < p->nr; k++)
+			objs[k] = (struct pobj){ keys[k] >> 24, 0, NONE, (uint32_t)(keys[k] & 0xffffff), (uint16_t)pi, 0, 0, 0, 0 };
+	} else {
+		for (uint32_t k = 0; k < p->nr; k++)
+			objs[k] = (struct pobj){ keys[k], 0, NONE, k, (uint16_t)pi, 0, 0, 0, 0 };
+		qsort(objs, p->nr, sizeof(*objs), cmp_off);
+	}
+	free(keys);
 	p->at = xmalloc(((size_t)p->nr + 1) * sizeof(*p->at));
 	for (uint32_t k = 0; k < p->nr; k++) {
 		struct pack_obj_header h;
@@ -514,21 +563,21 @@ cleanup:
 }
 
 /* Which blobs are scanned (the first copy of each id), which objects are inflated, the forests. */
-static void plan(struct pack_odb *o)
+static void plan(struct pack_odb *o, int trees, int commits)
 {
 	for (uint32_t i = 0; i < o->nobjs; i++) {
 		struct pobj *ob = &o->objs[i];
 		const unsigned char *id = obj_id(o, i);
 		int dup = 0; /* an idx holds each id once (checked) */
 
-		if (ob->type != PACK_BLOB)
+		if (ob->type != PACK_BLOB && !(trees && ob->type == PACK_TREE) && !(commits && ob->type == PACK_COMMIT))
 			continue;
 		for (size_t q = 0; q < ob->pack && !dup; q++)
 			dup = idx_find(&o->packs[q], id) != NONE;
 		if (dup)
 			continue;
 		ob->flags |= F_OWNER;
-		o->nwanted++;
+		o->nwanted += ob->type == PACK_BLOB; /* progress counts blobs */
 		for (uint32_t j = i; j != NONE && !(o->objs[j].flags & F_NEED); j = o->objs[j].base)
 			o->objs[j].flags |= F_NEED;
 	}
@@ -548,9 +597,14 @@ static void plan(struct pack_odb *o)
 				o->kids[fill[o->objs[i].base]++] = i;
 		free(fill);
 	}
+	/* trees and commits first: the walk can start while the blobs are scanned */
 	o->roots = xmalloc(((size_t)o->nobjs + 1) * sizeof(*o->roots));
 	for (uint32_t i = 0; i < o->nobjs; i++)
-		if ((o->objs[i].flags & F_NEED) && o->objs[i].base == NONE)
+		if ((o->objs[i].flags & F_NEED) && o->objs[i].base == NONE && o->objs[i].type != PACK_BLOB)
+			o->roots[o->nroots++] = i;
+	o->nmeta = o->nroots;
+	for (uint32_t i = 0; i < o->nobjs; i++)
+		if ((o->objs[i].flags & F_NEED) && o->objs[i].base == NONE && o->objs[i].type == PACK_BLOB)
 			o->roots[o->nroots++] = i;
 }
 
@@ -589,7 +643,8 @@ int pack_odb_open(struct pack_odb **out, const char *objdir, char *why, size_t w
 				strlist_push_nodup(&names, xstrndup(de->d_name, n - 4));
 		}
 	}
-	qsort(names.items, names.nr, sizeof(*names.items), cmp_name);
+	if (names.nr)
+		qsort(names.items, names.nr, sizeof(*names.items), cmp_name);
 	if (names.nr > UINT16_MAX) {
 		ret = say(why, whylen, "too many packs (%zu)", names.nr);
 		goto cleanup;
@@ -613,7 +668,6 @@ int pack_odb_open(struct pack_odb **out, const char *objdir, char *why, size_t w
 			goto cleanup;
 	if ((ret = resolve_types(o, why, whylen)))
 		goto cleanup;
-	plan(o);
 	*out = o;
 	o = NULL;
 cleanup:
@@ -648,6 +702,15 @@ void pack_odb_free(struct pack_odb *o)
 	free(o);
 }
 
+uint64_t pack_odb_size(const struct pack_odb *o)
+{
+	uint64_t n = 0;
+
+	for (size_t i = 0; i < o->npacks; i++)
+		n += o->packs[i].len;
+	return n;
+}
+
 int pack_odb_has(const struct pack_odb *o, const unsigned char *id)
 {
 	for (size_t q = 0; q < o->npacks; q++)
@@ -668,7 +731,7 @@ void pack_odb_each_tree(const struct pack_odb *o, void (*fn)(void *payload, cons
 struct scan_shared {
 	struct pack_odb *o;
 	struct pack_scan *s;
-	atomic_size_t next_root, next_extra, done;
+	atomic_size_t next_root, next_extra, done, meta_left;
 	atomic_int stop;
 	pthread_mutex_t lock;
 	int ret; /* the first error or PACK_FALLBACK, under lock */
@@ -722,11 +785,16 @@ static void fail(struct scan_shared *sh, int ret, const char *fmt, ...)
 	atomic_store(&sh->stop, 1);
 }
 
+/*
+ * `b` with room for `n` bytes.  A quarter more than asked: the versions of
+ * a file grow a little at each edit, and a buffer replaced at every delta
+ * of a chain is a fresh mapping faulted in page by page each time.
+ */
 static unsigned char *buf_get(struct buf *b, size_t n)
 {
 	if (b->cap < n) {
 		free(b->p);
-		b->cap = n < 65536 ? 65536 : n;
+		b->cap = n < 65536 ? 65536 : n <= SIZE_MAX / 5 * 4 ? n + n / 4 : n;
 		b->p = xmalloc(b->cap);
 	}
 	return b->p;
@@ -847,11 +915,14 @@ static int hand_over(struct scan_worker *w, uint32_t i, const unsigned char *dat
 
 	if (!(sh->o->objs[i].flags & F_OWNER))
 		return 0;
-	rc = s->blob(s->payloads[w->index], obj_id(sh->o, i), (const char *)data, len);
+	rc = (sh->o->objs[i].type == PACK_TREE ? s->tree : sh->o->objs[i].type == PACK_COMMIT ? s->commit : s->blob)(
+		s->payloads[w->index], obj_id(sh->o, i), (const char *)data, len);
 	if (rc) {
 		fail(sh, rc, NULL);
 		return -1;
 	}
+	if (sh->o->objs[i].type != PACK_BLOB)
+		return 0;
 	done = atomic_fetch_add(&sh->done, 1) + 1;
 	if (!w->index && s->progress && !(done % 64))
 		s->progress(done, sh->o->nwanted + s->nextra + 1, s->progress_payload);
@@ -906,7 +977,7 @@ static int visit_forest(struct scan_worker *w, uint32_t root)
 	size_t depth = 0;
 	struct buf b;
 
-	if (o->kids_at[root] == o->kids_at[root + 1] && rb->size > w->sh->s->max_size)
+	if (o->kids_at[root] == o->kids_at[root + 1] && rb->type == PACK_BLOB && rb->size > w->sh->s->max_size)
 		return hand_over(w, root, NULL, rb->size); /* too big, and nothing built on it */
 	if (!size_ok(o, root)) {
 		damaged(w, root, "size");
@@ -996,6 +1067,8 @@ static void *scan_main(void *arg)
 		w->nroots++;
 		if (visit_forest(w, sh->o->roots[k]) < 0)
 			break;
+		if (k < sh->o->nmeta && atomic_fetch_sub(&sh->meta_left, 1) == 1 && s->meta_done)
+			s->meta_done(s->meta_payload);
 	}
 	while (!atomic_load_explicit(&sh->stop, memory_order_relaxed) &&
 	       (k = atomic_fetch_add(&sh->next_extra, 1)) < s->nextra) {
@@ -1041,6 +1114,10 @@ int pack_odb_scan(struct pack_odb *o, struct pack_scan *s)
 	atomic_init(&sh.stop, 0);
 	pthread_mutex_init(&sh.lock, NULL);
 	s->why[0] = '\0';
+	plan(o, s->tree != NULL, s->commit != NULL);
+	atomic_init(&sh.meta_left, o->nmeta);
+	if (!o->nmeta && s->meta_done)
+		s->meta_done(s->meta_payload);
 	for (size_t i = 0; i < n; i++) {
 		w[i].sh = &sh;
 		w[i].index = i;

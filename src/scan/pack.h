@@ -1,8 +1,8 @@
 /*
  * The packs of an object directory, read here for the history scan
- * (scan --all): every blob inflated once, its deltas applied in memory,
- * forests of deltas shared out to several threads, trees and commits never
- * inflated.  See docs/scanning.md (History scans).  Only src/scan/git.c,
+ * (scan --all): every blob (and, when asked, every tree and commit)
+ * inflated once, its deltas applied in memory, forests of deltas shared
+ * out to several threads.  See docs/scanning.md (History scans).  Only src/scan/git.c,
  * the unit tests and the fuzz target include this.
  */
 #ifndef MP_SCAN_PACK_H
@@ -75,6 +75,9 @@ void pack_odb_free(struct pack_odb *o);
 /* Whether any pack holds object `id` (20 bytes). */
 int pack_odb_has(const struct pack_odb *o, const unsigned char *id);
 
+/* The bytes of all the packs. */
+uint64_t pack_odb_size(const struct pack_odb *o);
+
 /* Call `fn` for each distinct tree id of the packs (no object is read). */
 void pack_odb_each_tree(const struct pack_odb *o, void (*fn)(void *payload, const unsigned char *id), void *payload);
 
@@ -93,9 +96,21 @@ struct pack_scan {
 	 */
 	int (*blob)(void *payload, const unsigned char *id, const char *data, size_t len);
 
+	/* When set, each tree and each commit too (inflated like the blobs, each id once); return as blob(). */
+	int (*tree)(void *payload, const unsigned char *id, const char *data, size_t len);
+	int (*commit)(void *payload, const unsigned char *id, const char *data, size_t len);
+
 	/* Then items 0..nextra-1 (loose objects), each once, on some thread; returns as blob(). */
 	size_t nextra;
 	int (*extra)(void *payload, size_t k);
+
+	/*
+	 * With tree() or commit(): called once, on some thread, as soon as every
+	 * packed tree and commit has been handed over (they are visited before
+	 * the blobs), unless the scan stops first.
+	 */
+	void (*meta_done)(void *payload);
+	void *meta_payload;
 
 	/* From the first thread, now and then: blobs and extras done, of total. */
 	void (*progress)(size_t done, size_t total, void *payload);
@@ -105,7 +120,7 @@ struct pack_scan {
 };
 
 /*
- * Run the scan `s` on s->nthreads threads (at least one).  0 when every
+ * Run the scan `s` on s->nthreads threads (at least one), once per `o`.  0 when every
  * blob was handed to s->blob(); PACK_FALLBACK when a pack turned out to
  * be damaged (s->why) or a callback asked for it; or the first negative
  * error of a callback.  Nothing about the objects is reported when it

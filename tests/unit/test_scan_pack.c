@@ -10,7 +10,8 @@ static size_t delta(unsigned char *out, unsigned base, unsigned result, const un
 {
 	out[0] = (unsigned char)base;
 	out[1] = (unsigned char)result;
-	memcpy(out + 2, ops, n);
+	if (n)
+		memcpy(out + 2, ops, n);
 	return n + 2;
 }
 
