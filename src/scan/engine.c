@@ -335,7 +335,19 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
 	nl = memchr(st->buf + end, '\n', (st->len - end) < WINDOW_FWD ? st->len - end : WINDOW_FWD);
 	we = nl ? (size_t)(nl - st->buf) : (st->len - end < WINDOW_FWD ? st->len : end + WINDOW_FWD);
 	/* the start of that line, or further back for rules that span lines */
-	if (e->rules[ri].multiline) {
+	if (e->rules[ri].multiline && e->rules[ri].lines > 0) {
+		/* back to the start of the first of the `lines` lines a match can span */
+		size_t p = end ? end - 1 : 0;
+
+		for (int k = 0;; k++) {
+			lo = p > WINDOW_BACK ? p - WINDOW_BACK : 0;
+			nl = p > lo ? memrchr(st->buf + lo, '\n', p - lo) : NULL;
+			ws = nl ? (size_t)(nl - st->buf) + 1 : lo;
+			if (!nl || k + 1 >= e->rules[ri].lines)
+				break;
+			p = (size_t)(nl - st->buf); /* the newline that ends the line above */
+		}
+	} else if (e->rules[ri].multiline) {
 		ws = end > WINDOW_BACK_MULTI ? end - WINDOW_BACK_MULTI : 0;
 		if (ws) {
 			nl = memchr(st->buf + ws, '\n', end - ws);

@@ -33,6 +33,7 @@ struct scan_rule {
 	struct strlist tp, fp, fp_placeholder;
 	char *origin; /* "rules.ini:12" or the user's file:line */
 	int multiline; /* the regex can span lines: look further back */
+	int lines;     /* multi-line rules: the most lines a match spans (0: up to 64 KiB back) */
 	int builtin;   /* from the compiled-in rules, unchanged */
 
 	/* compiled on first use (under engine->lock) */

@@ -168,6 +168,13 @@ static int rule_set(struct scan_rule *r, const char *key, const char *value, int
 			return mp_error_set(MP_ECONFIG, "rule '%s': entropy must be a number of bits per character (0-8), not '%s'",
 					    r->id, value);
 		r->entropy = d;
+	} else if (!strcmp(key, "lines")) {
+		long n = strtol(value, &end, 10);
+
+		if (*end || n < 1 || n > 1000)
+			return mp_error_set(MP_ECONFIG, "rule '%s': lines must be a number of lines (1-1000), not '%s'", r->id,
+					    value);
+		r->lines = (int)n;
 	} else if (!strcmp(key, "allow")) {
 		strlist_push(&r->allow, value);
 	} else if (!strcmp(key, "path")) {

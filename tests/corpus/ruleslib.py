@@ -24,6 +24,7 @@ class Rule:
         self.description = None
         self.regex = None
         self.secret_group = 1
+        self.lines = 0
         self.keywords = []
         self.entropy = 0.0
         self.allow = []
@@ -99,6 +100,8 @@ def parse_rules(path):
             cur.regex = value
         elif key == "secret_group":
             cur.secret_group = int(value)
+        elif key == "lines":
+            cur.lines = int(value)  # the engine's search window; the emulation searches it all
         elif key == "keywords":
             cur.keywords = value.split()
         elif key == "entropy":

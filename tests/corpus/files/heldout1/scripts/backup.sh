@@ -15,7 +15,7 @@ mysqldump --user=backup --password="$MYSQL_PWD" --all-databases | zstd > "$BACKU
 mongodump --uri "mongodb://backup:0AZyL2DdT5Amq3leUneH@mongo-0.mesh.internal:27017/?authSource=admin" --archive | zstd > "$BACKUP_DIR/mongo.zst"
 
 B2_APPLICATION_KEY_ID=60fd39c086509e5e3d996c0b8
-B2_APPLICATION_KEY=K297OxH5GRAmGPgKuy66bC0GF1aizKa
+B2_APPLICATION_KEY=K005OxH5GRAmGPgKuy66bC0GF1aizKa
 export B2_APPLICATION_KEY_ID B2_APPLICATION_KEY
 b2 sync "$BACKUP_DIR" b2://mesh-backups/$(hostname)/
 
