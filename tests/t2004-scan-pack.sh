@@ -174,6 +174,17 @@ test_expect_success 'several packs holding the same blobs: each blob scanned onc
 	compare_modes multi
 '
 
+test_expect_success 'bitmaps, reverse indexes, a multi-pack index and a kept pack beside the packs' '
+	git clone -q --no-local multi extras &&
+	git -C extras -c pack.writeReverseIndex=true repack -q -adb &&
+	make_history 10 3 | sed "s,refs/heads/main,refs/heads/third," | git -C extras fast-import --quiet &&
+	git -C extras multi-pack-index write &&
+	touch "$(ls extras/.git/objects/pack/*.pack | head -n 1 | sed "s/\.pack$/.keep/")" &&
+	ls extras/.git/objects/pack >files &&
+	grep "\.bitmap$" files && grep "\.rev$" files && grep "multi-pack-index" files && grep "\.keep$" files &&
+	compare_modes extras
+'
+
 test_expect_success 'loose and packed objects, and a loose copy of a packed blob' '
 	git clone -q --no-local deep mixed &&
 	(cd mixed &&
