@@ -150,4 +150,21 @@ test_expect_success 'a user rule gets its own cache entry' '
 	test "$(ls "$XDG_CACHE_HOME"/meshpush/rules-*.hsdb | wc -l)" -eq 2
 '
 
+# Rules restricted to a path are compiled into a database of their own,
+# scanned only over the files they apply to: the same rule with and
+# without `path` must not share a cached database.
+test_expect_success 'a rule restricted to a path applies there only, and without the path everywhere' '
+	rm -rf "$XDG_CACHE_HOME/meshpush" &&
+	printf "id: XKEY-12345678\n" >ur/keys.txt &&
+	printf "id: XKEY-87654321\n" >ur/notes.txt &&
+	printf "[rule \"x\"]\ndescription = X\nregex = (XKEY-[0-9]{8})\npath = (?:^|/)keys\\.txt$\n" >ur/.meshpush.ini &&
+	(cd ur && test_expect_code 1 git meshpush scan keys.txt notes.txt >../out) &&
+	test_grep "^keys.txt:1:5: x:" out &&
+	test_grep -v "notes.txt" out &&
+	printf "[rule \"x\"]\ndescription = X\nregex = (XKEY-[0-9]{8})\n" >ur/.meshpush.ini &&
+	(cd ur && test_expect_code 1 git meshpush scan keys.txt notes.txt >../out) &&
+	test_grep "^keys.txt:1:5: x:" out &&
+	test_grep "^notes.txt:1:5: x:" out
+'
+
 test_done

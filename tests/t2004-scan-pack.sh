@@ -145,10 +145,47 @@ test_expect_success 'the pack reader with rev-list (as for packs over 512 MiB): 
 	test_grep "blobs and rev-list" pack.err
 '
 
+# the built-in rules restricted to a path
+path_rules=$(awk '/^\[rule "/ { id = $2 } /^path = / { gsub(/[]"]/, "", id); printf "%s ", id }' \
+	"$SRC_DIR/src/scan/rules.ini")
+
 test_expect_success 'trees over the memory budget of the walk: rev-list maps the blobs, the same' '
-	(MESHPUSH_SCAN_KEEP_MAX=10000 && export MESHPUSH_SCAN_KEEP_MAX && compare_modes deep) &&
+	test -n "$path_rules" &&
+	(MESHPUSH_SCAN_KEEP_MAX=10000 && export MESHPUSH_SCAN_KEEP_MAX &&
+	 compare_modes deep -c "scan.disable=$path_rules") &&
 	test_grep "trees and commits over 10000 bytes: rev-list maps the blobs" pack.err &&
 	test $(grep -c "^finding .*src/text.txt" pack.txt) = 10
+'
+
+test_expect_success 'over the budget after a pass without the path rules: the walk, the same' '
+	(MESHPUSH_SCAN_KEEP_MAX=10000 && export MESHPUSH_SCAN_KEEP_MAX &&
+	 cd deep && MESHPUSH_SCAN_DEBUG=1 git meshpush scan --all --format json >../pack.json 2>../pack.err;
+	 echo $? >../pack.rc) &&
+	test_grep "after a pass without the path rules: no fast path" pack.err &&
+	normalize pack.json >pack.txt &&
+	test $(grep -c "^finding .*src/text.txt" pack.txt) = 10
+'
+
+# Path rules (`path = ...`) are left out of the pack pass and applied in
+# the second one to the blobs whose path they match: the same report as
+# the walk, where each blob is scanned with its path.
+test_expect_success 'rules restricted to a path: found in history at their path only, the same' '
+	git init -q paths &&
+	(cd paths &&
+	 printf "db.internal:5432:app:svc:Vb7Qz2kLw9Xr\n" >notes.txt &&
+	 git add notes.txt && git commit -qm "a pgpass line outside .pgpass" &&
+	 printf "db.internal:5432:app:svc:Hq4Tn8sYe3Ju\n" >.pgpass &&
+	 printf "Kd83JfQ0Zp27LxVb\n" >.erlang.cookie &&
+	 mkdir -p deploy && printf "Wm5Rt9Ac2Ep7Yh4N\n" >deploy/.erlang.cookie &&
+	 git add . && git commit -qm "credentials" &&
+	 git rm -q .pgpass .erlang.cookie && git commit -qm "removed" &&
+	 git repack -qad) &&
+	compare_modes paths &&
+	test_grep "debug: walked" pack.err &&
+	test $(grep -c "^finding .*pgpass-password" pack.txt) = 1 &&
+	grep "^finding .* .\.pgpass. 1 .* pgpass-password" pack.txt &&
+	test $(grep -c "^finding .*erlang-cookie" pack.txt) = 2 &&
+	test_grep -v "notes.txt" pack.txt
 '
 
 test_expect_success 'a blob over scan.max_size (whole and as a delta) is not scanned, and said so' '

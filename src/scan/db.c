@@ -10,8 +10,10 @@
  * The cache file $XDG_CACHE_HOME/meshpush/rules-<key>.hsdb is named by
  * the sha256 of everything the database depends on (the rules' patterns
  * and keywords, the Hyperscan version, the CPU platform); it holds the
- * rule modes, the id -> rule map and the serialized database.  A file
- * that does not load is recompiled and replaced.
+ * rule modes, the id -> rule map, the length of the first serialized
+ * database, then both (the rules for every path, the rules restricted to
+ * a path: see db_path in internal.h).  A file that does not load is
+ * recompiled and replaced.
  */
 #include "scan/internal.h"
 
@@ -28,7 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CACHE_MAGIC "MPHSDB2\n"
+#define CACHE_MAGIC "MPHSDB3\n"
 
 static char *cache_dir(void)
 {
@@ -89,6 +91,7 @@ static void cache_key(char out[65], const struct scan_engine *e)
 		strbuf_add(&sb, "", 1);
 		for (size_t k = 0; k < r->keywords.nr; k++)
 			strbuf_addf(&sb, "%s ", r->keywords.items[k]);
+		strbuf_addstr(&sb, r->path ? "\npath" : "\nany path"); /* which database it is in */
 	}
 	for (size_t i = 0; i < e->disabled.nr; i++)
 		strbuf_addf(&sb, "\ndisable %s", e->disabled.items[i]);
@@ -189,9 +192,41 @@ static enum scan_hs_mode demote(const struct scan_rule *r, enum scan_hs_mode m)
 	return SCAN_HS_NONE;
 }
 
+/*
+ * Compile patterns [from, to) of `p` into *db (NULL when there are none).
+ * On a pattern Hyperscan refuses, *bad is its index in `p`, else -1.
+ */
+static hs_error_t compile_part(struct patterns *p, size_t from, size_t to, hs_database_t **db, long *bad,
+			       char **msg)
+{
+	hs_compile_error_t *err = NULL;
+	hs_error_t hr;
+
+	*db = NULL;
+	*bad = -1;
+	if (from == to)
+		return HS_SUCCESS;
+	hr = hs_compile_multi((const char *const *)p->exprs + from, p->flags + from, p->ids + from,
+			      (unsigned)(to - from), HS_MODE_BLOCK, NULL, db, &err);
+	if (hr != HS_SUCCESS) {
+		if (err && err->expression >= 0 && (size_t)err->expression < to - from)
+			*bad = (long)from + err->expression;
+		free(*msg);
+		*msg = xstrdup(err && err->message ? err->message : "?");
+	}
+	hs_free_compile_error(err);
+	return hr;
+}
+
+/*
+ * Two databases: the rules that apply to every path, then the rules
+ * restricted to a path (e->db_path).  The pattern ids index e->hs_rule
+ * across both.
+ */
 static int compile_db(struct scan_engine *e)
 {
 	struct patterns p = { 0 };
+	char *msg = NULL;
 	int ret = 0;
 
 	for (uint32_t i = 0; i < e->nr; i++) {
@@ -202,34 +237,34 @@ static int compile_db(struct scan_engine *e)
 			r->hs_mode = expression_ok(r->regex, FLAGS_PREFILTER) ? SCAN_HS_PREFILTER : demote(r, SCAN_HS_PREFILTER);
 	}
 	for (;;) {
-		hs_compile_error_t *err = NULL;
-		hs_error_t hr;
+		size_t split;
+		long bad;
 
 		patterns_release(&p);
 		for (uint32_t i = 0; i < e->nr; i++)
-			add_rule_patterns(&p, e, i);
-		if (!p.nr)
+			if (!e->rules[i].path)
+				add_rule_patterns(&p, e, i);
+		split = p.nr;
+		for (uint32_t i = 0; i < e->nr; i++)
+			if (e->rules[i].path)
+				add_rule_patterns(&p, e, i);
+		if (compile_part(&p, 0, split, &e->db, &bad, &msg) == HS_SUCCESS &&
+		    compile_part(&p, split, p.nr, &e->db_path, &bad, &msg) == HS_SUCCESS)
 			break;
-		hr = hs_compile_multi((const char *const *)p.exprs, p.flags, p.ids, (unsigned)p.nr, HS_MODE_BLOCK, NULL,
-				      &e->db, &err);
-		if (hr == HS_SUCCESS)
-			break;
-		if (err && err->expression >= 0 && (size_t)err->expression < p.nr) {
-			struct scan_rule *r = &e->rules[p.rule[err->expression]];
-
-			r->hs_mode = demote(r, r->hs_mode);
-			hs_free_compile_error(err);
-			continue;
+		hs_free_database(e->db);
+		e->db = NULL;
+		if (bad < 0) {
+			ret = mp_error_set(MP_ECONFIG, "cannot compile the rules: %s", msg);
+			goto cleanup;
 		}
-		ret = mp_error_set(MP_ECONFIG, "cannot compile the rules: %s", err && err->message ? err->message : "?");
-		hs_free_compile_error(err);
-		goto cleanup;
+		e->rules[p.rule[bad]].hs_mode = demote(&e->rules[p.rule[bad]], e->rules[p.rule[bad]].hs_mode);
 	}
 	e->hs_nr = p.nr;
 	e->hs_rule = xcalloc(p.nr + 1, sizeof(*e->hs_rule));
 	if (p.nr)
 		memcpy(e->hs_rule, p.rule, p.nr * sizeof(*p.rule));
 cleanup:
+	free(msg);
 	patterns_release(&p);
 	return ret;
 }
@@ -240,6 +275,7 @@ static int load_cache(struct scan_engine *e, const char *path)
 	struct stat st;
 	char *data = MAP_FAILED;
 	size_t len = 0, off, nr;
+	uint64_t dlen;
 	uint32_t n;
 	int ok = 0;
 
@@ -278,10 +314,23 @@ static int load_cache(struct scan_engine *e, const char *path)
 	for (size_t i = 0; i < nr; i++)
 		if (e->hs_rule[i] >= e->nr)
 			goto cleanup;
-	if (nr && hs_deserialize_database(data + off, len - off, &e->db) != HS_SUCCESS)
+	if (len - off < 8)
+		goto cleanup;
+	memcpy(&dlen, data + off, 8);
+	off += 8;
+	if (dlen > len - off)
+		goto cleanup;
+	if (dlen && hs_deserialize_database(data + off, dlen, &e->db) != HS_SUCCESS)
+		goto cleanup;
+	off += dlen;
+	if (off < len && hs_deserialize_database(data + off, len - off, &e->db_path) != HS_SUCCESS)
+		goto cleanup;
+	if (nr && !e->db && !e->db_path)
 		goto cleanup;
 	/* a database this CPU cannot run (another machine's cache) fails here */
-	if (nr && hs_alloc_scratch(e->db, &e->scratch0) != HS_SUCCESS)
+	if (e->db && hs_alloc_scratch(e->db, &e->scratch0) != HS_SUCCESS)
+		goto cleanup;
+	if (e->db_path && hs_alloc_scratch(e->db_path, &e->scratch0) != HS_SUCCESS)
 		goto cleanup;
 	e->hs_nr = nr;
 	ok = 1;
@@ -289,8 +338,12 @@ cleanup:
 	if (!ok) {
 		free(e->hs_rule);
 		e->hs_rule = NULL;
+		hs_free_scratch(e->scratch0);
+		e->scratch0 = NULL;
 		hs_free_database(e->db);
 		e->db = NULL;
+		hs_free_database(e->db_path);
+		e->db_path = NULL;
 	}
 	munmap(data, len);
 	return ok;
@@ -299,12 +352,17 @@ cleanup:
 static void write_cache(const struct scan_engine *e, const char *dir, const char *path)
 {
 	struct strbuf sb = STRBUF_INIT;
-	char *bytes = NULL;
-	size_t blen = 0;
+	char *bytes = NULL, *pbytes = NULL;
+	size_t blen = 0, plen = 0;
+	uint64_t dlen;
 	uint32_t n;
 
 	if (e->db && hs_serialize_database(e->db, &bytes, &blen) != HS_SUCCESS)
 		return;
+	if (e->db_path && hs_serialize_database(e->db_path, &pbytes, &plen) != HS_SUCCESS) {
+		free(bytes);
+		return;
+	}
 	strbuf_addstr(&sb, CACHE_MAGIC);
 	n = (uint32_t)e->nr;
 	strbuf_add(&sb, &n, 4);
@@ -316,12 +374,16 @@ static void write_cache(const struct scan_engine *e, const char *dir, const char
 		strbuf_add(&sb, &m, 4);
 	}
 	strbuf_add(&sb, e->hs_rule, e->hs_nr * 4);
+	dlen = blen;
+	strbuf_add(&sb, &dlen, 8);
 	strbuf_add(&sb, bytes, blen);
+	strbuf_add(&sb, pbytes, plen);
 	/* a cache that cannot be written only costs time: no error */
 	if (fs_mkdir_p(dir, 0700) == 0)
 		fs_write_atomic(path, sb.buf, sb.len, 0600);
 	mp_error_clear();
 	free(bytes);
+	free(pbytes);
 	strbuf_release(&sb);
 }
 

@@ -185,6 +185,7 @@ void scan_engine_free(struct scan_engine *e)
 	scan_rules_release(e);
 	hs_free_scratch(e->scratch0);
 	hs_free_database(e->db);
+	hs_free_database(e->db_path);
 	free(e->hs_rule);
 	strlist_release(&e->allow_paths);
 	strlist_release(&e->disabled);
@@ -223,7 +224,10 @@ int scan_ctx_new(struct scan_ctx **out, struct scan_engine *e)
 	c->scratch = e->scratch0;
 	e->scratch0 = NULL;
 	pthread_mutex_unlock(&e->lock);
-	if (e->db && !c->scratch && hs_alloc_scratch(e->db, &c->scratch) != HS_SUCCESS) {
+	/* one scratch space serves both databases (hs_alloc_scratch grows it) */
+	if (!c->scratch && ((e->db && hs_alloc_scratch(e->db, &c->scratch) != HS_SUCCESS) ||
+			    (e->db_path && hs_alloc_scratch(e->db_path, &c->scratch) != HS_SUCCESS))) {
+		hs_free_scratch(c->scratch);
 		free(c);
 		return mp_error_set(MP_EOS, "cannot allocate Hyperscan scratch space");
 	}
@@ -276,6 +280,10 @@ static int rule_applies(struct buf_state *st, uint32_t ri)
 
 	if (st->applies[ri])
 		return st->applies[ri] > 0;
+	if (r->path && e->defer_path_rules) {
+		st->applies[ri] = -1;
+		return 0;
+	}
 	if (scan_rule_compile(e, r) < 0) {
 		st->err = MP_ECONFIG;
 		return 0;
@@ -484,6 +492,30 @@ static int cmp_cand_pos(const void *a, const void *b)
 	return x->rule < y->rule ? -1 : x->rule > y->rule;
 }
 
+/* One Hyperscan pass of `db` over the buffer: 0, or an error. */
+static int hs_pass(struct buf_state *st, hs_database_t *db)
+{
+	hs_error_t hr = hs_scan(db, st->buf, (unsigned int)st->len, 0, st->c->scratch, on_match, st);
+
+	if (st->err)
+		return st->err;
+	if (hr != HS_SUCCESS && hr != HS_SCAN_TERMINATED)
+		return mp_error_set(MP_EGENERIC, "the Hyperscan scan of '%s' failed (error %d)",
+				    st->src->path ? st->src->path : "(buffer)", (int)hr);
+	return 0;
+}
+
+/* Whether a rule of the path database applies to this buffer's path. */
+static int path_rules_apply(struct buf_state *st)
+{
+	struct scan_engine *e = st->c->e;
+
+	for (uint32_t ri = 0; ri < e->nr; ri++)
+		if (e->rules[ri].path && e->rules[ri].hs_mode != SCAN_HS_NONE && rule_applies(st, ri))
+			return 1;
+	return 0;
+}
+
 int scan_ctx_scan(struct scan_ctx *c, struct scan_report *r, const struct scan_source *src, const char *buf,
 		  size_t len, size_t line_base, size_t keep_before)
 {
@@ -497,19 +529,10 @@ int scan_ctx_scan(struct scan_ctx *c, struct scan_report *r, const struct scan_s
 		return 0;
 	st.done = xcalloc(e->nr, sizeof(*st.done));
 	st.applies = xcalloc(e->nr, 1);
-	if (e->db && len) {
-		hs_error_t hr = hs_scan(e->db, buf, (unsigned int)len, 0, c->scratch, on_match, &st);
-
-		if (st.err) {
-			ret = st.err;
-			goto cleanup;
-		}
-		if (hr != HS_SUCCESS && hr != HS_SCAN_TERMINATED) {
-			ret = mp_error_set(MP_EGENERIC, "the Hyperscan scan of '%s' failed (error %d)",
-					   src->path ? src->path : "(buffer)", (int)hr);
-			goto cleanup;
-		}
-	}
+	if (e->db && len && (ret = hs_pass(&st, e->db)) < 0)
+		goto cleanup;
+	if (e->db_path && len && path_rules_apply(&st) && (ret = hs_pass(&st, e->db_path)) < 0)
+		goto cleanup;
 	for (uint32_t ri = 0; ri < e->nr; ri++)
 		if (e->rules[ri].hs_mode == SCAN_HS_NONE && rule_applies(&st, ri))
 			search_window(&st, ri, 0, len);
@@ -613,6 +636,29 @@ int scan_buffer(struct scan_engine *e, struct scan_report *r, const char *path, 
 	r->files++;
 	r->bytes += len;
 	return scan_ctx_scan(e->ctx, r, &src, buf, len, 0, len);
+}
+
+int scan_path_rules_match(struct scan_engine *e, const char *path)
+{
+	pcre2_match_data *md = NULL;
+	int hit = 0;
+
+	for (size_t i = 0; i < e->nr && !hit; i++) {
+		struct scan_rule *r = &e->rules[i];
+
+		if (!r->path)
+			continue;
+		if (!path || scan_rule_compile(e, r) < 0) {
+			mp_error_clear();
+			hit = 1;
+			break;
+		}
+		if (!md)
+			md = pcre2_match_data_create(1, NULL);
+		hit = pcre2_match(r->path_re, (PCRE2_SPTR)path, strlen(path), 0, 0, md, NULL) >= 0;
+	}
+	pcre2_match_data_free(md);
+	return hit;
 }
 
 int scan_path_allowed(const struct scan_engine *e, const char *path)

@@ -2586,7 +2586,7 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 	struct oidset byid = { 0 };
 	struct pack_odb *po = NULL;
 	pthread_t rl;
-	int rl_started, ret = 0, pass = 0, inproc;
+	int rl_started, ret = 0, pass = 0, inproc, deferred;
 	double t0 = now_ms();
 	char why[256] = "";
 
@@ -2613,12 +2613,30 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 	inproc = po && pack_odb_size(po) <= FAST_WALK_MAX_PACK && !getenv("MESHPUSH_SCAN_REVLIST");
 	f.kept_max = getenv("MESHPUSH_SCAN_KEEP_MAX") ? (size_t)atoll(getenv("MESHPUSH_SCAN_KEEP_MAX")) : FAST_WALK_MAX_KEPT;
 	rl_started = !inproc && pthread_create(&rl, NULL, fast_revlist_main, &f) == 0;
-	h->e->ignore_path_rules = 1;
+	/*
+	 * Path rules: with exact paths from the in-memory walk, they are left
+	 * out of the pass and the blobs they apply to are scanned again below;
+	 * otherwise (rev-list cuts a path at a newline) every blob gets them.
+	 */
+	deferred = inproc && scan_path_rules_match(h->e, NULL);
+	h->e->defer_path_rules = deferred;
+	h->e->ignore_path_rules = !deferred;
 	if (po)
 		pass = fast_pack_pass(&all, inproc ? &f : NULL, h, repo, nw, po);
+	h->e->defer_path_rules = 0;
+	h->e->ignore_path_rules = 1;
+	if (pass > 0 && deferred && atomic_load(&f.dropped)) {
+		/* the pass ran without the path rules, and rev-list's paths are not exact: the walk does it all */
+		if (getenv("MESHPUSH_SCAN_DEBUG"))
+			fprintf(stderr, "debug: trees over %zu bytes after a pass without the path rules: no fast path\n",
+				f.kept_max);
+		goto cleanup;
+	}
 	if (getenv("MESHPUSH_SCAN_DEBUG"))
 		fprintf(stderr, "debug: pack pass %s, %.1f ms\n", pass > 0 ? "done" : pass < 0 ? "failed" : "not used",
 			now_ms() - t0);
+	if (pass <= 0)
+		deferred = 0; /* the pipe pass below applies them all */
 	if ((!pass || (pass > 0 && atomic_load(&f.dropped))) && inproc) {
 		/* git's reader, or trees too big to keep: rev-list after all (and nothing the walk may have done) */
 		if (getenv("MESHPUSH_SCAN_DEBUG") && pass > 0)
@@ -2684,7 +2702,8 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 			scan_report_skip(r, o->path, 0, "allowed by scan.allow_paths");
 			continue;
 		}
-		if (!rec || rec->kind == FB_CANDIDATE) {
+		if (!rec || rec->kind == FB_CANDIDATE ||
+		    (deferred && rec->kind == FB_CLEAN && scan_path_rules_match(h->e, o->path))) {
 			/* scanned again with its path (or read through libgit2: not in the stream) */
 			h->jobs = xgrow(h->jobs, sizeof(*h->jobs), h->nr + 1, &h->alloc);
 			h->jobs[h->nr] = (struct blob_job){ o->id, o->commit, o->path, i, rec ? rec->data : NULL,
@@ -2708,6 +2727,7 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 	h->ncommits = f.ncommits;
 	ret = 1;
 cleanup:
+	h->e->ignore_path_rules = 0;
 	for (size_t i = 0; i < f.nobjs; i++)
 		free(f.objs[i].path);
 	free(f.objs);

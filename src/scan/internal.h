@@ -49,6 +49,13 @@ struct scan_engine {
 	size_t nr, alloc;
 
 	hs_database_t *db;
+	/*
+	 * The rules restricted to a path (`path = ...`), in a database of their
+	 * own: scanned only over a buffer whose path one of them matches (or
+	 * every buffer while ignore_path_rules is set), so that a rule such as
+	 * a whole-line pattern for .erlang.cookie files costs nothing elsewhere.
+	 */
+	hs_database_t *db_path;
 	hs_scratch_t *scratch0; /* allocated when the cached database was checked; the first context's */
 	uint32_t *hs_rule; /* Hyperscan id -> rule index */
 	size_t hs_nr;
@@ -65,9 +72,18 @@ struct scan_engine {
 	pthread_mutex_t lock;
 	struct scan_ctx *ctx; /* for single-threaded use */
 
+	/*
+	 * History scans' first pass, where a blob's path is not known yet:
+	 * ignore_path_rules applies every path rule to every blob (a superset
+	 * of the findings); defer_path_rules applies none of them, and the
+	 * caller scans again, with its path, each blob a path rule applies to
+	 * (scan_path_rules_match).
+	 */
+	int ignore_path_rules;
+	int defer_path_rules;
+
 	/* testing knobs */
 	int no_placeholder_filter;
-	int ignore_path_rules;
 	int no_entropy;
 };
 
@@ -109,6 +125,13 @@ void scan_report_skip(struct scan_report *r, const char *path, int unscanned, co
 
 /* Move the findings and counts of `from` to the end of `to`. */
 void scan_report_merge(struct scan_report *to, struct scan_report *from);
+
+/*
+ * Whether a rule restricted to a path (`path = ...`) applies to `path`
+ * (NULL: whether there is such a rule); also 1 when such a rule does not
+ * compile (the scan with the path then says so).
+ */
+int scan_path_rules_match(struct scan_engine *e, const char *path);
 
 /* Whether `path` is allowed by [scan] allow_paths. */
 int scan_path_allowed(const struct scan_engine *e, const char *path);
