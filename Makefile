@@ -86,8 +86,9 @@ else
 MAIN_LIBS := $(LIBS)
 endif
 
+# replaced, not overwritten: a hook may be running the old binary
 git-meshpush: $(BUILD)/git-meshpush
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 # src/util/no_ca.c replaces two mbedTLS functions for libgit2: linked in
 # whole, and exported so that the dynamic linker finds them first.

@@ -167,4 +167,21 @@ test_expect_success 'a rule restricted to a path applies there only, and without
 	test_grep "^notes.txt:1:5: x:" out
 '
 
+# trigger: what Hyperscan looks for instead of the regex (docs/rules.md);
+# PCRE2 then reads the whole line, so the secret is the regex's group.
+test_expect_success 'a rule with a trigger: Hyperscan looks for the trigger, the secret is the regex group' '
+	cat >ur/.meshpush.ini <<-\EOF &&
+	[rule "x"]
+	description = X
+	regex = (XKEY-[0-9]{8}(?:-[A-Z]{4})?)\b
+	trigger = XKEY-[0-9]{8}
+	EOF
+	printf "id: XKEY-12345678-ABCD\n" >ur/t1.txt &&
+	(cd ur && test_expect_code 1 git meshpush scan --no-redact t1.txt >../out) &&
+	test_grep "^t1.txt:1:5: x: X: XKEY-12345678-ABCD$" out &&
+	sed -i "s/^trigger = .*/trigger = NOT-THERE/" ur/.meshpush.ini &&
+	(cd ur && git meshpush scan t1.txt >../out) &&
+	test ! -s out
+'
+
 test_done

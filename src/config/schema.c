@@ -73,6 +73,8 @@ const struct config_key config_schema[] = {
 	{ "rule", "entropy", CFG_STR, SUB, NULL, NULL, "minimum Shannon entropy (bits per character) of the secret" },
 	{ "rule", "allow", CFG_REGEX, SUB | CFG_MULTI, NULL, NULL, "secrets matching this are not reported" },
 	{ "rule", "path", CFG_REGEX, SUB, NULL, NULL, "the rule applies only to paths matching this" },
+	{ "rule", "lines", CFG_INT, SUB, NULL, NULL, "a multi-line regex: the most lines one match spans" },
+	{ "rule", "trigger", CFG_REGEX, SUB, NULL, NULL, "what Hyperscan looks for instead of regex (a prefix of it)" },
 	{ "rule", "tp", CFG_STR, SUB | CFG_MULTI, NULL, NULL, "an example line the rule must find" },
 	{ "rule", "fp", CFG_STR, SUB | CFG_MULTI, NULL, NULL, "an example line the rule must not find" },
 

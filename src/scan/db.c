@@ -89,6 +89,8 @@ static void cache_key(char out[65], const struct scan_engine *e)
 		strbuf_add(&sb, "", 1);
 		strbuf_addstr(&sb, r->regex);
 		strbuf_add(&sb, "", 1);
+		strbuf_addstr(&sb, r->trigger ? r->trigger : "");
+		strbuf_add(&sb, "", 1);
 		for (size_t k = 0; k < r->keywords.nr; k++)
 			strbuf_addf(&sb, "%s ", r->keywords.items[k]);
 		strbuf_addstr(&sb, r->path ? "\npath" : "\nany path"); /* which database it is in */
@@ -163,16 +165,22 @@ static void patterns_release(struct patterns *p)
 	memset(p, 0, sizeof(*p));
 }
 
+/* What Hyperscan looks for: the rule's trigger, else its regex. */
+static const char *hs_expression(const struct scan_rule *r)
+{
+	return r->trigger ? r->trigger : r->regex;
+}
+
 static void add_rule_patterns(struct patterns *p, struct scan_engine *e, uint32_t ri)
 {
 	struct scan_rule *r = &e->rules[ri];
 
 	switch (r->hs_mode) {
 	case SCAN_HS_EXACT:
-		patterns_add(p, xstrdup(r->regex), FLAGS_EXACT, ri);
+		patterns_add(p, xstrdup(hs_expression(r)), FLAGS_EXACT, ri);
 		break;
 	case SCAN_HS_PREFILTER:
-		patterns_add(p, xstrdup(r->regex), FLAGS_PREFILTER, ri);
+		patterns_add(p, xstrdup(hs_expression(r)), FLAGS_PREFILTER, ri);
 		break;
 	case SCAN_HS_KEYWORDS:
 		for (size_t k = 0; k < r->keywords.nr; k++)
@@ -233,8 +241,9 @@ static int compile_db(struct scan_engine *e)
 		struct scan_rule *r = &e->rules[i];
 
 		r->hs_mode = SCAN_HS_EXACT;
-		if (!expression_ok(r->regex, FLAGS_EXACT))
-			r->hs_mode = expression_ok(r->regex, FLAGS_PREFILTER) ? SCAN_HS_PREFILTER : demote(r, SCAN_HS_PREFILTER);
+		if (!expression_ok(hs_expression(r), FLAGS_EXACT))
+			r->hs_mode = expression_ok(hs_expression(r), FLAGS_PREFILTER) ? SCAN_HS_PREFILTER
+										 : demote(r, SCAN_HS_PREFILTER);
 	}
 	for (;;) {
 		size_t split;

@@ -25,6 +25,13 @@ struct scan_rule {
 	char *id;
 	char *description;
 	char *regex;
+	/*
+	 * What Hyperscan looks for instead of regex (NULL: regex): it must
+	 * match wherever regex does, ending on the line where regex's match
+	 * ends or before it (a prefix of it without the bounded repeat and
+	 * the context at its end, which cost Hyperscan most); PCRE2 decides.
+	 */
+	char *trigger;
 	int secret_group;
 	struct strlist keywords;
 	double entropy; /* 0: no threshold */

@@ -73,6 +73,7 @@ static void rule_release(struct scan_rule *r)
 	free(r->id);
 	free(r->description);
 	free(r->regex);
+	free(r->trigger);
 	strlist_release(&r->keywords);
 	free(r->path);
 	strlist_release(&r->tp);
@@ -150,6 +151,9 @@ static int rule_set(struct scan_rule *r, const char *key, const char *value, int
 	} else if (!strcmp(key, "regex")) {
 		free(r->regex);
 		r->regex = xstrdup(value);
+	} else if (!strcmp(key, "trigger")) {
+		free(r->trigger);
+		r->trigger = xstrdup(value);
 	} else if (!strcmp(key, "secret_group")) {
 		long g = strtol(value, &end, 10);
 
@@ -322,7 +326,9 @@ void scan_rules_release(struct scan_engine *e)
 /* The user's [rule "id"] sections from the configuration. */
 int scan_rules_from_config(struct scan_engine *e, const struct config *cfg)
 {
-	static const char *const keys[] = { "description", "regex", "secret_group", "keywords", "entropy", "path" };
+	static const char *const keys[] = {
+		"description", "regex", "trigger", "secret_group", "keywords", "entropy", "path", "lines",
+	};
 	static const char *const multi[] = { "allow", "tp", "fp" };
 	struct strlist ids = STRLIST_INIT;
 	int ret = 0;

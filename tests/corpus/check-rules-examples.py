@@ -52,7 +52,7 @@ def main(argv):
             errors.append("%s: secret_group %d but %d groups" % (where, r.secret_group, cr.re.groups))
             continue
         r.compiled = cr
-        db, err = rl.hs_compile([r.regex])
+        db, err = rl.hs_compile([r.trigger or r.regex])
         if err:
             errors.append("%s: Hyperscan: %s" % (where, err))
         r.hsdb = db
@@ -89,7 +89,7 @@ def main(argv):
             elif not rl.find([cr], data, placeholders=False):
                 errors.append("%s: fp_placeholder rejected by the rule itself, make it fp: %s" % (where, ex))
     good = [r for r in rules if hasattr(r, "compiled")]
-    db, err = rl.hs_compile([r.regex for r in good])
+    db, err = rl.hs_compile([r.trigger or r.regex for r in good])
     if err:
         errors.append("Hyperscan, all rules in one database: %s" % err)
     elif verbose:

@@ -23,6 +23,7 @@ class Rule:
         self.lineno = lineno
         self.description = None
         self.regex = None
+        self.trigger = None   # what Hyperscan looks for instead of regex
         self.secret_group = 1
         self.lines = 0
         self.keywords = []
@@ -57,7 +58,7 @@ def parse_rules(path):
         if line[0] in " \t":
             # inih continuation: the engine appends it to the previous value
             # of regex, allow, path, tp, fp or fp_placeholder
-            if cur is None or last_key not in ("regex", "allow", "path", "tp", "fp",
+            if cur is None or last_key not in ("regex", "trigger", "allow", "path", "tp", "fp",
                                                "fp_placeholder"):
                 errors.append("%s:%d: continuation line after no continuable key"
                               % (path, lineno))
@@ -65,6 +66,8 @@ def parse_rules(path):
             value = line.strip()
             if last_key == "regex":
                 cur.regex += value
+            elif last_key == "trigger":
+                cur.trigger += value
             elif last_key == "allow":
                 cur.allow[-1] += value
             elif last_key == "path":
@@ -98,6 +101,8 @@ def parse_rules(path):
             cur.description = value
         elif key == "regex":
             cur.regex = value
+        elif key == "trigger":
+            cur.trigger = value
         elif key == "secret_group":
             cur.secret_group = int(value)
         elif key == "lines":
