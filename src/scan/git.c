@@ -1793,22 +1793,30 @@ static void *fast_revlist_main(void *arg)
 	return NULL;
 }
 
+/*
+ * The repository's configuration value `key` into `v` (dispose it): 0, or
+ * -1 when it is not set or cannot be read (`unreadable` then 1).
+ */
+static int fast_config(git_buf *v, git_repository *repo, const char *key, int *unreadable)
+{
+	git_config *cfg = NULL;
+	int ret;
+
+	*unreadable = git_repository_config_snapshot(&cfg, repo) < 0;
+	ret = *unreadable ? -1 : git_config_get_string_buf(v, cfg, key) < 0 ? -1 : 0;
+	git_config_free(cfg);
+	git_error_clear();
+	return ret;
+}
+
 /* Whether the repository is a partial clone (rev-list would fetch what is missing). */
 static int fast_partial_clone(git_repository *repo)
 {
-	git_config *cfg = NULL;
 	git_buf v = { 0 };
-	int partial;
+	int unreadable, partial = fast_config(&v, repo, "extensions.partialclone", &unreadable) == 0;
 
-	if (git_repository_config_snapshot(&cfg, repo) < 0) {
-		git_error_clear();
-		return 1;
-	}
-	partial = git_config_get_string_buf(&v, cfg, "extensions.partialclone") == 0;
 	git_buf_dispose(&v);
-	git_config_free(cfg);
-	git_error_clear();
-	return partial;
+	return partial || unreadable;
 }
 
 /* Whether `path` in `commit` is the blob `id`. */
@@ -2122,21 +2130,17 @@ static void fast_pack_tree(void *payload, const unsigned char *raw)
 	fast_recs_add(payload, &id, 0, FB_TREE);
 }
 
-/* The repository's object format, when it is not SHA-1. */
+/* Whether the repository's object format is SHA-1. */
 static int fast_sha1(git_repository *repo)
 {
-	git_config *cfg = NULL;
 	git_buf v = { 0 };
-	int sha1;
+	int unreadable, sha1;
 
-	if (git_repository_config_snapshot(&cfg, repo) < 0) {
-		git_error_clear();
-		return 0;
-	}
-	sha1 = git_config_get_string_buf(&v, cfg, "extensions.objectformat") < 0 || !strcasecmp(v.ptr, "sha1");
+	if (fast_config(&v, repo, "extensions.objectformat", &unreadable) < 0)
+		sha1 = !unreadable; /* not set: SHA-1 */
+	else
+		sha1 = !strcasecmp(v.ptr, "sha1");
 	git_buf_dispose(&v);
-	git_config_free(cfg);
-	git_error_clear();
 	return sha1;
 }
 
