@@ -28,19 +28,27 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CACHE_MAGIC "MPHSDB2\n"
+/*
+ * The file: this magic, the number of rules and of patterns (32-bit, host
+ * order), each rule's mode, each pattern's rule, the sha256 of all that,
+ * then the serialized database (which Hyperscan checks with its own CRC).
+ */
+#define CACHE_MAGIC "MPHSDB3\n"
 
+/*
+ * The cache directory, or NULL for none: never a relative path, which
+ * would put the cache in (and load it from) the current directory, the
+ * repository being scanned, when HOME is unset or relative.
+ */
 static char *cache_dir(void)
 {
-	const char *x = getenv("XDG_CACHE_HOME");
-	char *home;
-	char *dir;
+	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 
 	if (x && *x == '/')
 		return fs_join(x, "meshpush");
-	home = fs_expand_home("~/.cache/meshpush");
-	dir = home;
-	return dir;
+	if (home && *home == '/')
+		return fs_join(home, ".cache/meshpush");
+	return NULL;
 }
 
 /*
@@ -241,6 +249,7 @@ static int load_cache(struct scan_engine *e, const char *path)
 	char *data = MAP_FAILED;
 	size_t len = 0, off, nr;
 	uint32_t n;
+	unsigned char md[32];
 	int ok = 0;
 
 	if (fd < 0)
@@ -278,6 +287,13 @@ static int load_cache(struct scan_engine *e, const char *path)
 	for (size_t i = 0; i < nr; i++)
 		if (e->hs_rule[i] >= e->nr)
 			goto cleanup;
+	/* a damaged mode or map would lose findings without a word: checked */
+	if (len - off < 32)
+		goto cleanup;
+	scan_sha256(md, data, off);
+	if (memcmp(md, data + off, 32))
+		goto cleanup;
+	off += 32;
 	if (nr && hs_deserialize_database(data + off, len - off, &e->db) != HS_SUCCESS)
 		goto cleanup;
 	/* a database this CPU cannot run (another machine's cache) fails here */
@@ -302,6 +318,7 @@ static void write_cache(const struct scan_engine *e, const char *dir, const char
 	char *bytes = NULL;
 	size_t blen = 0;
 	uint32_t n;
+	unsigned char md[32];
 
 	if (e->db && hs_serialize_database(e->db, &bytes, &blen) != HS_SUCCESS)
 		return;
@@ -316,6 +333,8 @@ static void write_cache(const struct scan_engine *e, const char *dir, const char
 		strbuf_add(&sb, &m, 4);
 	}
 	strbuf_add(&sb, e->hs_rule, e->hs_nr * 4);
+	scan_sha256(md, sb.buf, sb.len);
+	strbuf_add(&sb, md, sizeof(md));
 	strbuf_add(&sb, bytes, blen);
 	/* a cache that cannot be written only costs time: no error */
 	if (fs_mkdir_p(dir, 0700) == 0)
@@ -330,16 +349,19 @@ int scan_engine_build_db(struct scan_engine *e)
 	char key[65], *dir = cache_dir(), *name = NULL, *path = NULL;
 	int ret = 0;
 
-	cache_key(key, e);
-	name = xasprintf("rules-%s.hsdb", key);
-	path = fs_join(dir, name);
-	if (!getenv("MESHPUSH_SCAN_NO_CACHE") && load_cache(e, path)) {
+	if (dir) {
+		cache_key(key, e);
+		name = xasprintf("rules-%s.hsdb", key);
+		path = fs_join(dir, name);
+	}
+	if (path && !getenv("MESHPUSH_SCAN_NO_CACHE") && load_cache(e, path)) {
 		e->cache_hit = 1;
 		goto cleanup;
 	}
 	if ((ret = compile_db(e)) < 0)
 		goto cleanup;
-	write_cache(e, dir, path);
+	if (path)
+		write_cache(e, dir, path);
 cleanup:
 	free(dir);
 	free(name);
