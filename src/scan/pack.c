@@ -770,6 +770,7 @@ struct scan_worker {
 	size_t stack_alloc;
 	size_t nroots;   /* forests visited (MESHPUSH_SCAN_DEBUG) */
 	double busy_ms;
+	size_t max_held, max_depth; /* (MESHPUSH_SCAN_DEBUG) */
 };
 
 static void fail(struct scan_shared *sh, int ret, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -967,6 +968,10 @@ static int push(struct scan_worker *w, size_t *depth, uint32_t obj, size_t len, 
 	w->stack = xgrow(w->stack, sizeof(*w->stack), *depth + 1, &w->stack_alloc);
 	w->stack[(*depth)++] = (struct frame){ obj, w->sh->o->kids_at[obj], len, b };
 	w->held += b.cap;
+	if (w->held > w->max_held)
+		w->max_held = w->held;
+	if (*depth > w->max_depth)
+		w->max_depth = *depth;
 	return 0;
 }
 
@@ -1153,7 +1158,8 @@ int pack_odb_scan(struct pack_odb *o, struct pack_scan *s)
 			pthread_join(tids[i], NULL);
 	if (getenv("MESHPUSH_SCAN_DEBUG"))
 		for (size_t i = 0; i < n; i++)
-			fprintf(stderr, "debug: pack thread %zu: %zu forests, %.1f ms\n", i, w[i].nroots, w[i].busy_ms);
+			fprintf(stderr, "debug: pack thread %zu: %zu forests, %.1f ms, at most %zu buffers of %zu KiB held\n", i,
+				w[i].nroots, w[i].busy_ms, w[i].max_depth, w[i].max_held >> 10);
 	if (!sh.ret && s->progress)
 		s->progress(o->nwanted + s->nextra, o->nwanted + s->nextra, s->progress_payload);
 	pthread_mutex_destroy(&sh.lock);
