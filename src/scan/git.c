@@ -1137,21 +1137,29 @@ static int walk_tree(struct history *h, git_repository *repo, git_odb *odb, stru
 }
 
 /*
- * Whether `ref` names an object that cannot be read (a missing object, a
- * damaged pack): history would be lost in silence if it were skipped.
+ * Whether `ref`, which does not peel to a commit, names an object that
+ * cannot be read (a missing object, a damaged pack): history would be
+ * lost in silence if it were skipped.  Each object is read whole down to
+ * what is not a tag: its header alone reads fine from a pack whose data
+ * is damaged.
  */
 static int ref_damaged(git_repository *repo, git_reference *ref)
 {
 	git_reference *direct = NULL;
-	git_odb *odb = NULL;
-	git_object_t type;
-	size_t len;
+	git_object *obj = NULL;
 	int damaged = 0;
 
-	if (git_reference_resolve(&direct, ref) == 0 && git_reference_target(direct) &&
-	    git_repository_odb(&odb, repo) == 0)
-		damaged = git_odb_read_header(&len, &type, odb, git_reference_target(direct)) < 0;
-	git_odb_free(odb);
+	if (git_reference_resolve(&direct, ref) == 0 && git_reference_target(direct)) {
+		damaged = git_object_lookup(&obj, repo, git_reference_target(direct), GIT_OBJECT_ANY) < 0;
+		while (!damaged && git_object_type(obj) == GIT_OBJECT_TAG) {
+			git_object *target = NULL;
+
+			damaged = git_tag_target(&target, (git_tag *)obj) < 0;
+			git_object_free(obj);
+			obj = target;
+		}
+	}
+	git_object_free(obj);
 	git_reference_free(direct);
 	git_error_clear();
 	return damaged;
@@ -1193,6 +1201,15 @@ static int history_tips(git_oid **out, size_t *nr, git_repository *repo)
 	if (git_revparse_single(&head, repo, "HEAD^{commit}") == 0) {
 		tips = xgrow(tips, sizeof(*tips), ntips + 1, &atips);
 		tips[ntips++] = *git_object_id(head);
+	} else if (git_repository_head_detached(repo) == 1 && git_repository_head(&ref, repo) == 0) {
+		int damaged = ref_damaged(repo, ref);
+
+		git_reference_free(ref);
+		if (damaged) {
+			git_reference_iterator_free(it);
+			free(tips);
+			return mp_error_set(MP_EGIT, "cannot read 'HEAD': the repository is damaged (run 'git fsck')");
+		}
 	}
 	git_error_clear();
 	git_object_free(head);
