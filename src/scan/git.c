@@ -1238,12 +1238,16 @@ static int history_tips(git_oid **out, size_t *nr, git_repository *repo)
 		}
 		git_reference_free(ref);
 	}
-	if (git_revparse_single(&head, repo, "HEAD^{commit}") == 0) {
-		tips = xgrow(tips, sizeof(*tips), ntips + 1, &atips);
-		tips[ntips++] = *git_object_id(head);
-	} else if (git_repository_head_detached(repo) == 1 && git_repository_head(&ref, repo) == 0) {
-		int damaged = ref_damaged(repo, ref);
+	/* HEAD, unless unborn (git_revparse_single() leaks a reference when its commit is damaged) */
+	if (git_repository_head(&ref, repo) == 0) {
+		int damaged = 0;
 
+		if (git_reference_peel(&head, ref, GIT_OBJECT_COMMIT) == 0) {
+			tips = xgrow(tips, sizeof(*tips), ntips + 1, &atips);
+			tips[ntips++] = *git_object_id(head);
+		} else {
+			damaged = ref_damaged(repo, ref);
+		}
 		git_reference_free(ref);
 		if (damaged) {
 			git_reference_iterator_free(it);
