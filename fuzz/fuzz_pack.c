@@ -5,7 +5,9 @@
  *   0: an object header, parsed at an offset taken from the next 8 bytes;
  *   1: a base (its length in the next 2 bytes) and a delta applied to it;
  *   2: a whole pack (blobs only; with trees and commits when the first
- *      byte is 5 mod 6): a count N (1 byte), N 32-bit big-endian offsets,
+ *      byte is 5 mod 6; scan.max_size 64 bytes rather than 1 MiB when it
+ *      is 8 to 11 mod 12, so that most blobs are reported by size): a
+ *      count N (1 byte), N 32-bit big-endian offsets,
  *      then the pack's body after its 12-byte header.  A pack and a
  *      version 2 index for it are written to a private directory (object
  *      ids made up, sorted: 00 00 .. for the first, 00 01 .. for the
@@ -88,7 +90,7 @@ static int on_blob(void *payload, const unsigned char *id, const char *data, siz
 	return 0;
 }
 
-static void whole_pack(const uint8_t *data, size_t size, int all_types)
+static void whole_pack(const uint8_t *data, size_t size, int all_types, int small)
 {
 	size_t n, body, plen, ilen;
 	unsigned char *pack, *idx, *p;
@@ -133,7 +135,7 @@ static void whole_pack(const uint8_t *data, size_t size, int all_types)
 		memset(&s, 0, sizeof(s));
 		s.nthreads = 1;
 		s.payloads = payloads;
-		s.max_size = 1 << 20;
+		s.max_size = small ? 64 : 1 << 20;
 		s.blob = on_blob;
 		if (all_types) /* trees and commits too, as scan --all reads them */
 			s.tree = s.commit = on_blob;
@@ -195,7 +197,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	}
 	case 2:
-		whole_pack(data + 1, size - 1, (data[0] / 3) & 1);
+		whole_pack(data + 1, size - 1, (data[0] / 3) & 1, (data[0] / 6) & 1);
 		break;
 	}
 	return 0;

@@ -184,4 +184,35 @@ test_expect_success 'a rule with a trigger: Hyperscan looks for the trigger, the
 	test ! -s out
 '
 
+test_expect_success 'a cache whose rule map is damaged is not used, and is rebuilt' '
+	rm -rf "$XDG_CACHE_HOME/meshpush" &&
+	printf "t = \"%s\"\n" "$GHP" >c.js &&
+	test_expect_code 1 git meshpush scan c.js >/dev/null &&
+	f=$(ls "$XDG_CACHE_HOME"/meshpush/rules-*.hsdb) &&
+	python3 -c "
+import struct, sys
+b = bytearray(open(sys.argv[1], \"rb\").read())
+nrules, npat = struct.unpack(\"<II\", b[8:16])
+at = 16 + 4 * nrules
+b[at:at + 4 * npat] = bytes(4 * npat)  # every pattern: rule 0
+open(sys.argv[1], \"wb\").write(b)
+" "$f" &&
+	cp "$f" damaged &&
+	test_expect_code 1 git meshpush scan c.js >out &&
+	test_grep "github-pat" out &&
+	! cmp -s "$f" damaged
+'
+
+test_expect_success 'without an absolute HOME, no cache in the current directory' '
+	mkdir nohome &&
+	printf "t = \"%s\"\n" "$GHP" >nohome/c.js &&
+	(cd nohome && env -u HOME -u XDG_CACHE_HOME git-meshpush scan c.js >../out; echo $? >../rc) &&
+	test "$(cat rc)" = 1 && test_grep "github-pat" out &&
+	(cd nohome && env -u XDG_CACHE_HOME HOME=. git-meshpush scan c.js >../out; echo $? >../rc) &&
+	test "$(cat rc)" = 1 && test_grep "github-pat" out &&
+	ls -a nohome >files &&
+	printf ".\n..\nc.js\n" >expect &&
+	test_cmp expect files
+'
+
 test_done

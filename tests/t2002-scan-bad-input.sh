@@ -153,6 +153,25 @@ test_expect_success 'a shallow clone: --all and --range scan what is there' '
 	test "$(wc -l <out)" -eq 2
 '
 
+test_expect_success 'a commit whose parent is missing, not a shallow clone: an error, never clean' '
+	git init -q noparent &&
+	(cd noparent &&
+	 printf "token = \"%s\"\n" ghp_Lq7Wm2Xr9Tz4Vb6Nc1Kd8Hf3Js5Pg0Ya2Ue7 >a.txt &&
+	 git add a.txt && git commit -q -m one && git repack -q -ad &&
+	 git rm -q a.txt && git commit -q -m two &&
+	 echo x >b.txt && git add b.txt && git commit -q -m three &&
+	 mid=$(git rev-parse HEAD~1) &&
+	 rm .git/objects/$(echo $mid | cut -c1-2)/$(echo $mid | cut -c3-) &&
+	 test_must_fail git rev-list --all >/dev/null 2>&1) &&
+	for mode in "" MESHPUSH_SCAN_NO_PACK MESHPUSH_SCAN_NO_FAST; do
+		(cd noparent && env ${mode:+$mode=1} git meshpush scan --all >../out 2>../err; echo $? >../rc) &&
+		cat err && test "$(cat rc)" = 128 &&
+		test_grep "damaged" err || return 1
+	done &&
+	(cd noparent && test_expect_code 128 git meshpush scan --range HEAD >../out 2>../err) &&
+	test_grep "damaged" err
+'
+
 test_expect_success 'an empty repository: nothing to scan, exit 0' '
 	git init -q empty &&
 	(cd empty && git meshpush scan --all >../out 2>../err && git meshpush scan --staged >>../out && git meshpush scan >>../out) &&

@@ -376,4 +376,34 @@ test_expect_success 'a truncated pack: an error, never clean' '
 	test_grep "error: .*the repository is damaged" err
 '
 
+test_expect_success 'a branch whose commit is damaged (its header intact): an error, never clean' '
+	git clone -q --no-local deep damaged-tip &&
+	git -C damaged-tip repack -q -adf &&
+	tip=$(git -C damaged-tip rev-parse main) &&
+	git verify-pack -v damaged-tip/.git/objects/pack/*.idx |
+		awk "\$1 == \"$tip\" { print \$5 + int(\$4 / 2) }" >offset &&
+	test -s offset &&
+	python3 -c "
+import glob, os, sys
+p = glob.glob(\"damaged-tip/.git/objects/pack/*.pack\")[0]
+os.chmod(p, 0o644)
+b = bytearray(open(p, \"rb\").read())
+b[int(sys.argv[1])] ^= 0x55
+open(p, \"wb\").write(b)
+" "$(cat offset)" &&
+	test_must_fail git -C damaged-tip cat-file -p $tip &&
+	for mode in "" MESHPUSH_SCAN_NO_PACK MESHPUSH_SCAN_NO_FAST; do
+		(cd damaged-tip && env ${mode:+$mode=1} git meshpush scan --all >../out 2>../err; echo $? >../rc) &&
+		cat err && test "$(cat rc)" = 128 &&
+		test_grep "refs/heads/main.*damaged" err || return 1
+	done &&
+	echo $tip >damaged-tip/.git/HEAD &&
+	git -C damaged-tip for-each-ref --format="%(refname)" >refs &&
+	while read r; do git -C damaged-tip update-ref --no-deref -d "$r" || return 1; done <refs &&
+	git -C damaged-tip for-each-ref >refs && test ! -s refs &&
+	(cd damaged-tip && git meshpush scan --all >../out 2>../err; echo $? >../rc) &&
+	cat err && test "$(cat rc)" = 128 &&
+	test_grep "HEAD.*damaged" err
+'
+
 test_done

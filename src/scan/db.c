@@ -30,19 +30,29 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CACHE_MAGIC "MPHSDB3\n"
+/*
+ * The file: this magic, the number of rules and of patterns (32-bit, host
+ * order), each rule's mode, each pattern's rule, the length of the first
+ * serialized database (64-bit), the sha256 of all that, then the two
+ * serialized databases (each checked by Hyperscan with its own CRC): the
+ * rules for every path, the rules restricted to a path.
+ */
+#define CACHE_MAGIC "MPHSDB4\n"
 
+/*
+ * The cache directory, or NULL for none: never a relative path, which
+ * would put the cache in (and load it from) the current directory, the
+ * repository being scanned, when HOME is unset or relative.
+ */
 static char *cache_dir(void)
 {
-	const char *x = getenv("XDG_CACHE_HOME");
-	char *home;
-	char *dir;
+	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
 
 	if (x && *x == '/')
 		return fs_join(x, "meshpush");
-	home = fs_expand_home("~/.cache/meshpush");
-	dir = home;
-	return dir;
+	if (home && *home == '/')
+		return fs_join(home, ".cache/meshpush");
+	return NULL;
 }
 
 /*
@@ -286,6 +296,7 @@ static int load_cache(struct scan_engine *e, const char *path)
 	size_t len = 0, off, nr;
 	uint64_t dlen;
 	uint32_t n;
+	unsigned char md[32];
 	int ok = 0;
 
 	if (fd < 0)
@@ -323,10 +334,15 @@ static int load_cache(struct scan_engine *e, const char *path)
 	for (size_t i = 0; i < nr; i++)
 		if (e->hs_rule[i] >= e->nr)
 			goto cleanup;
-	if (len - off < 8)
+	if (len - off < 8 + 32)
 		goto cleanup;
 	memcpy(&dlen, data + off, 8);
 	off += 8;
+	/* a damaged mode or map would lose findings without a word: checked */
+	scan_sha256(md, data, off);
+	if (memcmp(md, data + off, 32))
+		goto cleanup;
+	off += 32;
 	if (dlen > len - off)
 		goto cleanup;
 	if (dlen && hs_deserialize_database(data + off, dlen, &e->db) != HS_SUCCESS)
@@ -365,6 +381,7 @@ static void write_cache(const struct scan_engine *e, const char *dir, const char
 	size_t blen = 0, plen = 0;
 	uint64_t dlen;
 	uint32_t n;
+	unsigned char md[32];
 
 	if (e->db && hs_serialize_database(e->db, &bytes, &blen) != HS_SUCCESS)
 		return;
@@ -385,6 +402,8 @@ static void write_cache(const struct scan_engine *e, const char *dir, const char
 	strbuf_add(&sb, e->hs_rule, e->hs_nr * 4);
 	dlen = blen;
 	strbuf_add(&sb, &dlen, 8);
+	scan_sha256(md, sb.buf, sb.len);
+	strbuf_add(&sb, md, sizeof(md));
 	strbuf_add(&sb, bytes, blen);
 	strbuf_add(&sb, pbytes, plen);
 	/* a cache that cannot be written only costs time: no error */
@@ -401,16 +420,19 @@ int scan_engine_build_db(struct scan_engine *e)
 	char key[65], *dir = cache_dir(), *name = NULL, *path = NULL;
 	int ret = 0;
 
-	cache_key(key, e);
-	name = xasprintf("rules-%s.hsdb", key);
-	path = fs_join(dir, name);
-	if (!getenv("MESHPUSH_SCAN_NO_CACHE") && load_cache(e, path)) {
+	if (dir) {
+		cache_key(key, e);
+		name = xasprintf("rules-%s.hsdb", key);
+		path = fs_join(dir, name);
+	}
+	if (path && !getenv("MESHPUSH_SCAN_NO_CACHE") && load_cache(e, path)) {
 		e->cache_hit = 1;
 		goto cleanup;
 	}
 	if ((ret = compile_db(e)) < 0)
 		goto cleanup;
-	write_cache(e, dir, path);
+	if (path)
+		write_cache(e, dir, path);
 cleanup:
 	free(dir);
 	free(name);

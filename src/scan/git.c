@@ -148,6 +148,32 @@ static void oidset_release(struct oidset *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/*
+ * The commits of a shallow clone's boundary ($GIT_DIR/shallow) into `out`:
+ * the only commits whose parents may be missing.  Anywhere else a missing
+ * parent is a damaged repository, and history that would be skipped.
+ */
+static void shallow_load(struct oidset *out, git_repository *repo)
+{
+	char *path = fs_join(git_repository_commondir(repo), "shallow"), *data = NULL;
+	size_t len = 0;
+
+	if (fs_read_file(&data, &len, path) == 0) {
+		for (char *p = data, *nl; p < data + len; p = nl + 1) {
+			git_oid id;
+
+			if (!(nl = memchr(p, '\n', (size_t)(data + len - p))))
+				nl = data + len;
+			if (nl - p >= GIT_OID_HEXSZ && git_oid_fromstrn(&id, p, GIT_OID_HEXSZ) == 0)
+				oidset_put(out, &id, 0, NULL);
+		}
+	}
+	mp_error_clear();
+	git_error_clear();
+	free(data);
+	free(path);
+}
+
 /* ---- loose objects, read here ---- */
 
 /*
@@ -834,6 +860,7 @@ struct walk {
 	git_repository *repo;
 	git_odb *odb;
 	struct oidset flags; /* value: SEEN | HIDDEN | LISTED */
+	struct oidset shallow;
 	struct heap queue;
 	size_t seq, hidden_queued;
 };
@@ -850,8 +877,12 @@ static unsigned *walk_flags(struct walk *w, const git_oid *id)
 			return (unsigned *)&w->flags.vals[i];
 }
 
-/* Queue `id` (once), hidden or not; a missing parent (shallow clone) is skipped. */
-static int walk_add(struct walk *w, const git_oid *id, int hidden)
+/*
+ * Queue `id` (once), hidden or not: a tip, or a parent of `child`.  A
+ * missing tip is skipped, and so is a missing parent of a shallow
+ * clone's boundary; any other missing parent is an error.
+ */
+static int walk_add(struct walk *w, const git_oid *id, const git_oid *child, int hidden)
 {
 	git_commit *c = NULL;
 	unsigned *f;
@@ -867,8 +898,15 @@ static int walk_add(struct walk *w, const git_oid *id, int hidden)
 		return 0;
 	}
 	if (!git_odb_exists(w->odb, id)) {
+		char hex[GIT_OID_HEXSZ + 1], chex[GIT_OID_HEXSZ + 1];
+
 		git_error_clear();
-		return 0;
+		if (!child || oidset_has(&w->shallow, child))
+			return 0;
+		git_oid_tostr(hex, sizeof(hex), id);
+		git_oid_tostr(chex, sizeof(chex), child);
+		return mp_error_set(MP_EGIT, "commit %s, a parent of %s, is missing: the repository is damaged (run 'git fsck')",
+				    hex, chex);
 	}
 	if ((ret = check_loose(w->repo, id)) < 0)
 		return ret;
@@ -898,10 +936,11 @@ static int list_commits(struct commit_list *out, git_repository *repo, const git
 	w.repo = repo;
 	if (git_repository_odb(&w.odb, repo) < 0)
 		return mp_error_git("cannot open the object database");
+	shallow_load(&w.shallow, repo);
 	for (size_t i = 0; i < nexclude && !ret; i++)
-		ret = walk_add(&w, &exclude[i], 1);
+		ret = walk_add(&w, &exclude[i], NULL, 1);
 	for (size_t i = 0; i < ninclude && !ret; i++)
-		ret = walk_add(&w, &include[i], 0);
+		ret = walk_add(&w, &include[i], NULL, 0);
 	while (!ret && w.queue.nr) {
 		struct dated d = heap_pop(&w.queue);
 		unsigned *f = walk_flags(&w, &d.id);
@@ -919,7 +958,7 @@ static int list_commits(struct commit_list *out, git_repository *repo, const git
 			listed.ids[listed.nr++] = d.id;
 		}
 		for (unsigned i = 0; i < git_commit_parentcount(c) && !ret; i++)
-			ret = walk_add(&w, git_commit_parent_id(c, i), hidden);
+			ret = walk_add(&w, git_commit_parent_id(c, i), &d.id, hidden);
 		git_commit_free(c);
 		/* stop when every queued commit is hidden */
 		for (size_t i = 0; nexclude && i < w.queue.nr && !visible; i++)
@@ -936,6 +975,7 @@ static int list_commits(struct commit_list *out, git_repository *repo, const git
 	free(listed.ids);
 	free(w.queue.v);
 	oidset_release(&w.flags);
+	oidset_release(&w.shallow);
 	git_odb_free(w.odb);
 	return ret;
 }
@@ -1137,21 +1177,29 @@ static int walk_tree(struct history *h, git_repository *repo, git_odb *odb, stru
 }
 
 /*
- * Whether `ref` names an object that cannot be read (a missing object, a
- * damaged pack): history would be lost in silence if it were skipped.
+ * Whether `ref`, which does not peel to a commit, names an object that
+ * cannot be read (a missing object, a damaged pack): history would be
+ * lost in silence if it were skipped.  Each object is read whole down to
+ * what is not a tag: its header alone reads fine from a pack whose data
+ * is damaged.
  */
 static int ref_damaged(git_repository *repo, git_reference *ref)
 {
 	git_reference *direct = NULL;
-	git_odb *odb = NULL;
-	git_object_t type;
-	size_t len;
+	git_object *obj = NULL;
 	int damaged = 0;
 
-	if (git_reference_resolve(&direct, ref) == 0 && git_reference_target(direct) &&
-	    git_repository_odb(&odb, repo) == 0)
-		damaged = git_odb_read_header(&len, &type, odb, git_reference_target(direct)) < 0;
-	git_odb_free(odb);
+	if (git_reference_resolve(&direct, ref) == 0 && git_reference_target(direct)) {
+		damaged = git_object_lookup(&obj, repo, git_reference_target(direct), GIT_OBJECT_ANY) < 0;
+		while (!damaged && git_object_type(obj) == GIT_OBJECT_TAG) {
+			git_object *target = NULL;
+
+			damaged = git_tag_target(&target, (git_tag *)obj) < 0;
+			git_object_free(obj);
+			obj = target;
+		}
+	}
+	git_object_free(obj);
 	git_reference_free(direct);
 	git_error_clear();
 	return damaged;
@@ -1190,9 +1238,22 @@ static int history_tips(git_oid **out, size_t *nr, git_repository *repo)
 		}
 		git_reference_free(ref);
 	}
-	if (git_revparse_single(&head, repo, "HEAD^{commit}") == 0) {
-		tips = xgrow(tips, sizeof(*tips), ntips + 1, &atips);
-		tips[ntips++] = *git_object_id(head);
+	/* HEAD, unless unborn (git_revparse_single() leaks a reference when its commit is damaged) */
+	if (git_repository_head(&ref, repo) == 0) {
+		int damaged = 0;
+
+		if (git_reference_peel(&head, ref, GIT_OBJECT_COMMIT) == 0) {
+			tips = xgrow(tips, sizeof(*tips), ntips + 1, &atips);
+			tips[ntips++] = *git_object_id(head);
+		} else {
+			damaged = ref_damaged(repo, ref);
+		}
+		git_reference_free(ref);
+		if (damaged) {
+			git_reference_iterator_free(it);
+			free(tips);
+			return mp_error_set(MP_EGIT, "cannot read 'HEAD': the repository is damaged (run 'git fsck')");
+		}
 	}
 	git_error_clear();
 	git_object_free(head);
@@ -1598,6 +1659,7 @@ struct fast {
 	struct fast_tree *cbodies; /* and the commits */
 	size_t ncbodies, acbodies;
 	struct oidset commit_at;
+	struct oidset shallow;  /* shallow_load() */
 	git_oid *commit_trees;  /* each commit's root tree */
 	int commits_ok;
 	int gathered;           /* trees and commits moved here from the workers */
@@ -2476,7 +2538,9 @@ static int fast_list_commits(struct fast *f)
 		trees[nlisted++] = tree;
 		for (size_t i = 0; i < nps && ok; i++)
 			if (oidset_put(&seen, &ps[i], 0, NULL)) {
-				if ((rc = mem_commit(f, &ps[i], &tree, &when, &parents, &np)) < 0)
+				/* missing: a shallow clone's boundary, else libgit2 says the repository is damaged */
+				if ((rc = mem_commit(f, &ps[i], &tree, &when, &parents, &np)) < 0 ||
+				    (!rc && !oidset_has(&f->shallow, &d.id)))
 					ok = 0;
 				else if (rc)
 					heap_push(&queue, (struct dated){ ps[i], when, seq++ });
@@ -2601,6 +2665,7 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 	f.gitdir = h->gitdir;
 	f.tips = tips;
 	f.ntips = ntips;
+	shallow_load(&f.shallow, repo);
 	fast_pack_open(&po, repo, why, sizeof(why));
 	if (getenv("MESHPUSH_SCAN_DEBUG"))
 	{
@@ -2745,6 +2810,7 @@ cleanup:
 		free(f.cbodies[i].data);
 	free(f.cbodies);
 	oidset_release(&f.commit_at);
+	oidset_release(&f.shallow);
 	free(f.commit_trees);
 	oidset_release(&f.tree_at);
 	pack_odb_free(po);

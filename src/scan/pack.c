@@ -629,10 +629,12 @@ int pack_odb_open(struct pack_odb **out, const char *objdir, char *why, size_t w
 		goto cleanup;
 	}
 	if (!(d = opendir(dir))) {
-		if (errno != ENOENT)
+		if (errno != ENOENT) { /* packs not listed are not "no packs" */
 			ret = say(why, whylen, "cannot list '%s': %s", dir, strerror(errno));
+			goto cleanup;
+		}
 	} else {
-		while ((de = readdir(d))) {
+		for (errno = 0; (de = readdir(d)); errno = 0) {
 			size_t n = strlen(de->d_name);
 
 			if (starts_with(de->d_name, "pack-") && ends_with(de->d_name, ".promisor")) {
@@ -641,6 +643,10 @@ int pack_odb_open(struct pack_odb **out, const char *objdir, char *why, size_t w
 			}
 			if (starts_with(de->d_name, "pack-") && ends_with(de->d_name, ".idx"))
 				strlist_push_nodup(&names, xstrndup(de->d_name, n - 4));
+		}
+		if (errno) {
+			ret = say(why, whylen, "cannot list '%s': %s", dir, strerror(errno));
+			goto cleanup;
 		}
 	}
 	if (names.nr)
@@ -764,6 +770,7 @@ struct scan_worker {
 	size_t stack_alloc;
 	size_t nroots;   /* forests visited (MESHPUSH_SCAN_DEBUG) */
 	double busy_ms;
+	size_t max_held, max_depth; /* (MESHPUSH_SCAN_DEBUG) */
 };
 
 static void fail(struct scan_shared *sh, int ret, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -961,6 +968,10 @@ static int push(struct scan_worker *w, size_t *depth, uint32_t obj, size_t len, 
 	w->stack = xgrow(w->stack, sizeof(*w->stack), *depth + 1, &w->stack_alloc);
 	w->stack[(*depth)++] = (struct frame){ obj, w->sh->o->kids_at[obj], len, b };
 	w->held += b.cap;
+	if (w->held > w->max_held)
+		w->max_held = w->held;
+	if (*depth > w->max_depth)
+		w->max_depth = *depth;
 	return 0;
 }
 
@@ -1002,6 +1013,7 @@ static int visit_forest(struct scan_worker *w, uint32_t root)
 		uint64_t bsize, rsize;
 		size_t hdr;
 		unsigned char *delta;
+		int leaf, last;
 
 		if (atomic_load_explicit(&w->sh->stop, memory_order_relaxed))
 			goto stop;
@@ -1023,23 +1035,38 @@ static int visit_forest(struct scan_worker *w, uint32_t root)
 		}
 		/* checked whole before the result is allocated: a damaged size never allocates */
 		if (pack_delta_sizes(&bsize, &rsize, &hdr, delta, (size_t)o->objs[c].size) < 0 || bsize != f->len ||
-		    rsize >= SIZE_MAX / 2 || delta_check(delta + hdr, delta + o->objs[c].size, bsize, rsize) < 0) {
+		    delta_check(delta + hdr, delta + o->objs[c].size, bsize, rsize) < 0) {
 			damaged(w, c, "delta");
 			goto stop;
 		}
-		b = pool_get(w, (size_t)rsize + 1);
-		delta_copy(b.p, f->b.p, delta + hdr, delta + o->objs[c].size);
-		b.p[rsize] = '\0';
-		if (f->next == o->kids_at[f->obj + 1]) { /* its last child: the parent is done */
+		leaf = o->kids_at[c] == o->kids_at[c + 1];
+		last = f->next == o->kids_at[f->obj + 1]; /* its last child: the parent is done */
+		if (leaf && o->objs[c].type == PACK_BLOB && rsize > w->sh->s->max_size) {
+			/* too big to be scanned, and nothing is built on it: not built either */
+			b.p = NULL;
+		} else if (rsize >= PACK_HOLD_MAX || w->held - (last ? f->b.cap : 0) + rsize + 1 > PACK_HOLD_MAX) {
+			/* a few bytes of delta can describe a terabyte: never allocated */
+			fail(w->sh, PACK_FALLBACK, "'%s': the object at offset %llu is too big to build in memory",
+			     o->packs[o->objs[c].pack].name, (unsigned long long)o->objs[c].off);
+			goto stop;
+		} else {
+			b = pool_get(w, (size_t)rsize + 1);
+			delta_copy(b.p, f->b.p, delta + hdr, delta + o->objs[c].size);
+			b.p[rsize] = '\0';
+		}
+		if (last) {
 			w->held -= f->b.cap;
 			pool_put(w, f->b);
 			depth--;
 		}
 		if (hand_over(w, c, b.p, (size_t)rsize) < 0) {
-			pool_put(w, b);
+			if (b.p)
+				pool_put(w, b);
 			goto stop;
 		}
-		if (o->kids_at[c] == o->kids_at[c + 1])
+		if (!b.p)
+			continue;
+		if (leaf)
 			pool_put(w, b);
 		else if (push(w, &depth, c, (size_t)rsize, b) < 0)
 			goto stop;
@@ -1131,7 +1158,8 @@ int pack_odb_scan(struct pack_odb *o, struct pack_scan *s)
 			pthread_join(tids[i], NULL);
 	if (getenv("MESHPUSH_SCAN_DEBUG"))
 		for (size_t i = 0; i < n; i++)
-			fprintf(stderr, "debug: pack thread %zu: %zu forests, %.1f ms\n", i, w[i].nroots, w[i].busy_ms);
+			fprintf(stderr, "debug: pack thread %zu: %zu forests, %.1f ms, at most %zu buffers of %zu KiB held\n", i,
+				w[i].nroots, w[i].busy_ms, w[i].max_depth, w[i].max_held >> 10);
 	if (!sh.ret && s->progress)
 		s->progress(o->nwanted + s->nextra, o->nwanted + s->nextra, s->progress_payload);
 	pthread_mutex_destroy(&sh.lock);

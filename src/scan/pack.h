@@ -90,8 +90,9 @@ struct pack_scan {
 	/*
 	 * Each blob, on some thread: `data` (`len` bytes, NUL-terminated,
 	 * valid only during the call), or NULL when it is larger than
-	 * max_size and nothing else needed it inflated (`len` its size).  A
-	 * blob larger than max_size may also come with its data.  0, a
+	 * max_size and nothing else needed it inflated or built from its
+	 * deltas (`len` its size).  A blob larger than max_size may also come
+	 * with its data.  0, a
 	 * negative error (stops the scan, returned), or PACK_FALLBACK.
 	 */
 	int (*blob)(void *payload, const unsigned char *id, const char *data, size_t len);
@@ -122,7 +123,8 @@ struct pack_scan {
 /*
  * Run the scan `s` on s->nthreads threads (at least one), once per `o`.  0 when every
  * blob was handed to s->blob(); PACK_FALLBACK when a pack turned out to
- * be damaged (s->why) or a callback asked for it; or the first negative
+ * be damaged, or needs more than 2 GiB a thread to hold what a delta
+ * tree is built from (s->why), or a callback asked for it; or the first negative
  * error of a callback.  Nothing about the objects is reported when it
  * does not return 0.
  */

@@ -4,6 +4,10 @@
  */
 #include "scan/pack.h"
 #include "unit.h"
+#include "util/util.h"
+
+#include <stdint.h>
+#include <zlib.h>
 
 /* A delta: base size, result size (one byte each here), then opcodes. */
 static size_t delta(unsigned char *out, unsigned base, unsigned result, const unsigned char *ops, size_t n)
@@ -119,6 +123,260 @@ static void pack_obj_header_parse__hostile(void)
 	is_int(pack_obj_header_parse(&h, many, sizeof(many), UINT64_MAX), -1, "an offset over 64 bits");
 }
 
+/* ---- whole packs, written here: pack_odb_open() and pack_odb_scan() ---- */
+
+struct tobj {
+	int type;                  /* enum pack_obj_type */
+	const unsigned char *data; /* its bytes (a delta's opcodes for a delta) */
+	size_t len;
+	int base; /* PACK_OFS_DELTA: the index of its base, written before it */
+};
+
+static char *tmp_objdir(void)
+{
+	const char *t = getenv("TMPDIR");
+	char *dir = xasprintf("%s/test-scan-pack.XXXXXX", t ? t : "/tmp");
+
+	if (!mkdtemp(dir))
+		abort();
+	return dir;
+}
+
+static void rm_rf(const char *dir)
+{
+	char *cmd = xasprintf("rm -rf '%s'", dir);
+
+	(void)!system(cmd);
+	free(cmd);
+}
+
+static void put32(struct strbuf *sb, uint32_t v)
+{
+	unsigned char b[4] = { (unsigned char)(v >> 24), (unsigned char)(v >> 16), (unsigned char)(v >> 8),
+			       (unsigned char)v };
+
+	strbuf_add(sb, b, 4);
+}
+
+static void write_all(const char *path, const struct strbuf *sb)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f || fwrite(sb->buf, 1, sb->len, f) != sb->len || fclose(f))
+		abort();
+}
+
+/*
+ * Write objdir/pack/pack-test.{pack,idx}: the objects `v` in that order,
+ * object k with id 00 00 k 42 42 ... (so the idx order is the pack's).
+ */
+static void write_pack(const char *objdir, const struct tobj *v, size_t n)
+{
+	struct strbuf pack = STRBUF_INIT, idx = STRBUF_INIT;
+	uint32_t *offs = xcalloc(n + 1, sizeof(*offs));
+	unsigned char id[PACK_OID_RAWSZ], sum[PACK_OID_RAWSZ];
+	char *dir = xasprintf("%s/pack", objdir), *path;
+
+	if (mkdir(dir, 0700) < 0)
+		abort();
+	memset(sum, 0x5a, sizeof(sum));
+	strbuf_add(&pack, "PACK", 4);
+	put32(&pack, 2);
+	put32(&pack, (uint32_t)n);
+	for (size_t k = 0; k < n; k++) {
+		uint64_t size = v[k].len;
+		unsigned char c = (unsigned char)(v[k].type << 4 | (size & 15)), *z;
+		uLongf zlen = compressBound((uLong)v[k].len);
+
+		offs[k] = (uint32_t)pack.len;
+		for (size >>= 4; size; size >>= 7) {
+			strbuf_addch(&pack, (char)(c | 0x80));
+			c = size & 0x7f;
+		}
+		strbuf_addch(&pack, (char)c);
+		if (v[k].type == PACK_OFS_DELTA) {
+			uint64_t ofs = offs[k] - offs[v[k].base];
+			unsigned char b[16];
+			size_t pos = sizeof(b) - 1;
+
+			b[pos] = ofs & 127;
+			while (ofs >>= 7)
+				b[--pos] = (unsigned char)(128 | (--ofs & 127));
+			strbuf_add(&pack, b + pos, sizeof(b) - pos);
+		}
+		z = xmalloc(zlen);
+		if (compress2(z, &zlen, v[k].data, (uLong)v[k].len, 1) != Z_OK)
+			abort();
+		strbuf_add(&pack, z, zlen);
+		free(z);
+	}
+	strbuf_add(&pack, sum, sizeof(sum));
+	strbuf_add(&idx, "\377tOc", 4);
+	put32(&idx, 2);
+	for (int b = 0; b < 256; b++)
+		put32(&idx, (uint32_t)n);
+	for (size_t k = 0; k < n; k++) {
+		memset(id, 0x42, sizeof(id));
+		id[0] = 0;
+		id[1] = (unsigned char)(k >> 8);
+		id[2] = (unsigned char)k;
+		strbuf_add(&idx, id, sizeof(id));
+	}
+	for (size_t k = 0; k < n; k++)
+		put32(&idx, 0); /* CRCs */
+	for (size_t k = 0; k < n; k++)
+		put32(&idx, offs[k]);
+	strbuf_add(&idx, sum, sizeof(sum));
+	strbuf_add(&idx, sum, sizeof(sum)); /* the idx's own checksum: not read */
+	path = xasprintf("%s/pack-test.pack", dir);
+	write_all(path, &pack);
+	free(path);
+	path = xasprintf("%s/pack-test.idx", dir);
+	write_all(path, &idx);
+	free(path);
+	free(dir);
+	free(offs);
+	strbuf_release(&pack);
+	strbuf_release(&idx);
+}
+
+/* A delta's header: the base's size and the result's, as varints. */
+static void delta_header(struct strbuf *sb, uint64_t base, uint64_t result)
+{
+	for (int i = 0; i < 2; i++) {
+		uint64_t v = i ? result : base;
+
+		while (v >= 0x80) {
+			strbuf_addch(sb, (char)((v & 0x7f) | 0x80));
+			v >>= 7;
+		}
+		strbuf_addch(sb, (char)v);
+	}
+}
+
+struct seen {
+	size_t n;
+	int with_data[8];
+	size_t len[8];
+	unsigned k[8]; /* which object */
+};
+
+static int on_blob(void *payload, const unsigned char *id, const char *data, size_t len)
+{
+	struct seen *s = payload;
+
+	if (s->n < 8) {
+		s->with_data[s->n] = data != NULL;
+		s->len[s->n] = len;
+		s->k[s->n] = (unsigned)id[1] << 8 | id[2];
+	}
+	s->n++;
+	return 0;
+}
+
+static int scan_objdir(struct seen *seen, const char *objdir, uint64_t max_size, char *why, size_t whylen)
+{
+	struct pack_odb *o = NULL;
+	struct pack_scan s;
+	void *payloads[1] = { seen };
+	int ret;
+
+	memset(seen, 0, sizeof(*seen));
+	if ((ret = pack_odb_open(&o, objdir, why, whylen)) != 0)
+		return ret;
+	memset(&s, 0, sizeof(s));
+	s.nthreads = 1;
+	s.payloads = payloads;
+	s.max_size = max_size;
+	s.blob = on_blob;
+	ret = pack_odb_scan(o, &s);
+	snprintf(why, whylen, "%s", s.why);
+	pack_odb_free(o);
+	return ret;
+}
+
+static void pack_odb_open__pack_dir_unreadable(void)
+{
+	char *dir = tmp_objdir(), *pack = xasprintf("%s/pack", dir), why[256] = "";
+	struct pack_odb *o = NULL;
+	FILE *f = fopen(pack, "w"); /* objects/pack a file: opendir() fails with ENOTDIR */
+
+	ok(f && !fclose(f), "setup");
+	is_int(pack_odb_open(&o, dir, why, sizeof(why)), PACK_FALLBACK, "no packs read is not no packs");
+	ok(!o, "nothing returned");
+	ok(strstr(why, "cannot list") != NULL, why);
+	pack_odb_free(o);
+	rm_rf(dir);
+	free(pack);
+	free(dir);
+}
+
+static void pack_odb_scan__big_delta_leaf_not_built(void)
+{
+	char *dir = tmp_objdir(), why[256] = "";
+	unsigned char base[100];
+	struct strbuf d = STRBUF_INIT;
+	struct seen seen;
+
+	memset(base, 'a', sizeof(base));
+	delta_header(&d, sizeof(base), 2000 * sizeof(base));
+	for (int i = 0; i < 2000; i++) {
+		strbuf_addch(&d, (char)0x90); /* copy, one size byte, offset 0 */
+		strbuf_addch(&d, (char)sizeof(base));
+	}
+	write_pack(dir, (struct tobj[]){ { PACK_BLOB, base, sizeof(base), 0 },
+					 { PACK_OFS_DELTA, (unsigned char *)d.buf, d.len, 0 } },
+		   2);
+	is_int(scan_objdir(&seen, dir, 1000, why, sizeof(why)), 0, "scanned");
+	is_int(seen.n, 2, "both blobs handed over");
+	ok(seen.k[0] == 0 && seen.with_data[0] && seen.len[0] == 100, "the base, with its bytes");
+	ok(seen.k[1] == 1 && seen.len[1] == 200000, "the delta's result size");
+	ok(!seen.with_data[1], "a delta result over max_size that nothing needs is not built");
+	strbuf_release(&d);
+	rm_rf(dir);
+	free(dir);
+}
+
+/*
+ * A delta of 256 KiB (a few hundred bytes compressed) that copies a 16 MiB
+ * base 65536 times: a result of 1 TiB.  A leaf is reported by size; built
+ * upon, it makes the reader fall back, never allocate it.
+ */
+static void pack_odb_scan__delta_bomb(void)
+{
+	const size_t bsize = 0xffffff;
+	const uint64_t rsize = (uint64_t)bsize * 65536;
+	unsigned char *base = xcalloc(1, bsize);
+	struct strbuf d = STRBUF_INIT, d2 = STRBUF_INIT;
+	char *dir = tmp_objdir(), *dir2 = tmp_objdir(), why[256] = "";
+	struct seen seen;
+
+	delta_header(&d, bsize, rsize);
+	for (int i = 0; i < 65536; i++)
+		strbuf_add(&d, "\xf0\xff\xff\xff", 4); /* copy 0xffffff bytes from 0 */
+	write_pack(dir, (struct tobj[]){ { PACK_BLOB, base, bsize, 0 },
+					 { PACK_OFS_DELTA, (unsigned char *)d.buf, d.len, 0 } },
+		   2);
+	is_int(scan_objdir(&seen, dir, 32 << 20, why, sizeof(why)), 0, "a leaf: scanned");
+	ok(seen.n == 2 && seen.k[1] == 1 && !seen.with_data[1] && seen.len[1] == rsize, "reported by its size");
+
+	delta_header(&d2, rsize, 5);
+	strbuf_add(&d2, "\x90\x05", 2);
+	write_pack(dir2, (struct tobj[]){ { PACK_BLOB, base, bsize, 0 },
+					  { PACK_OFS_DELTA, (unsigned char *)d.buf, d.len, 0 },
+					  { PACK_OFS_DELTA, (unsigned char *)d2.buf, d2.len, 1 } },
+		   3);
+	is_int(scan_objdir(&seen, dir2, 32 << 20, why, sizeof(why)), PACK_FALLBACK, "built upon: a fallback");
+	ok(strstr(why, "memory") != NULL, why);
+	strbuf_release(&d);
+	strbuf_release(&d2);
+	free(base);
+	rm_rf(dir);
+	rm_rf(dir2);
+	free(dir);
+	free(dir2);
+}
+
 int main(void)
 {
 	RUN(pack_delta_apply__copy_and_insert);
@@ -127,5 +385,8 @@ int main(void)
 	RUN(pack_delta_sizes__large);
 	RUN(pack_obj_header_parse__types_and_sizes);
 	RUN(pack_obj_header_parse__hostile);
+	RUN(pack_odb_open__pack_dir_unreadable);
+	RUN(pack_odb_scan__big_delta_leaf_not_built);
+	RUN(pack_odb_scan__delta_bomb);
 	return unit_done();
 }
