@@ -215,4 +215,30 @@ test_expect_success 'without an absolute HOME, no cache in the current directory
 	test_cmp expect files
 '
 
+test_expect_success 'the cache keeps the databases of the 8 newest configurations' '
+	rm -rf "$XDG_CACHE_HOME/meshpush" &&
+	mkdir -p "$XDG_CACHE_HOME/meshpush" &&
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		echo old >"$XDG_CACHE_HOME/meshpush/rules-old$i.hsdb" &&
+		touch -d "2026-01-$((10 + i))" "$XDG_CACHE_HOME/meshpush/rules-old$i.hsdb" || return 1
+	done &&
+	echo partial >"$XDG_CACHE_HOME/meshpush/rules-x.hsdb.meshpush-tmp.12345" &&
+	touch -d "2026-01-01" "$XDG_CACHE_HOME/meshpush/rules-x.hsdb.meshpush-tmp.12345" &&
+	echo partial >"$XDG_CACHE_HOME/meshpush/rules-y.hsdb.meshpush-tmp.23456" &&
+	echo notes >"$XDG_CACHE_HOME/meshpush/README" &&
+	printf "t = \"%s\"\n" "$GHP" >c.js &&
+	test_expect_code 1 git meshpush scan c.js >out &&
+	test_grep "github-pat" out &&
+	(cd "$XDG_CACHE_HOME/meshpush" && ls) >files &&
+	test "$(grep -c "^rules-.*\.hsdb$" files)" = 8 &&
+	test "$(grep -c "^rules-old" files)" = 7 &&
+	test_grep "rules-old10.hsdb" files &&
+	test_grep -v "rules-old3.hsdb" files &&
+	test_grep -v "rules-x.hsdb.meshpush-tmp" files &&
+	test_grep "rules-y.hsdb.meshpush-tmp" files &&
+	test_grep "^README$" files &&
+	test_expect_code 1 git meshpush scan c.js >out &&
+	test_grep "github-pat" out
+'
+
 test_done

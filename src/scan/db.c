@@ -23,6 +23,7 @@
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #endif
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -374,6 +375,64 @@ cleanup:
 	return ok;
 }
 
+/* The cache keeps the databases of this many configurations, newest first. */
+#define CACHE_KEEP 8
+
+struct cache_file {
+	char *name;
+	time_t mtime;
+};
+
+static int cmp_newest_first(const void *a, const void *b)
+{
+	const struct cache_file *x = a, *y = b;
+
+	return x->mtime < y->mtime ? 1 : x->mtime > y->mtime ? -1 : strcmp(x->name, y->name);
+}
+
+/*
+ * Remove all but the CACHE_KEEP newest rules-*.hsdb files of `dir` (each
+ * configuration of rules gets its own, about 1.6 MB: without this the
+ * directory only grows), and the temporary files of writes that did not
+ * finish an hour or more ago.  Errors only leave files behind.
+ */
+static void prune_cache(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	struct cache_file *files = NULL;
+	size_t nr = 0, alloc = 0;
+	time_t now = time(NULL);
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		struct stat st;
+		int tmp;
+
+		if (strncmp(de->d_name, "rules-", 6) || !strstr(de->d_name, ".hsdb"))
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		tmp = strstr(de->d_name, ".meshpush-tmp.") != NULL;
+		if (tmp && st.st_mtime < now - 3600) {
+			unlinkat(dirfd(d), de->d_name, 0);
+		} else if (!tmp) {
+			files = xgrow(files, sizeof(*files), nr + 1, &alloc);
+			files[nr++] = (struct cache_file){ xstrdup(de->d_name), st.st_mtime };
+		}
+	}
+	if (nr > CACHE_KEEP)
+		qsort(files, nr, sizeof(*files), cmp_newest_first);
+	for (size_t i = 0; i < nr; i++) {
+		if (i >= CACHE_KEEP)
+			unlinkat(dirfd(d), files[i].name, 0);
+		free(files[i].name);
+	}
+	free(files);
+	closedir(d);
+}
+
 static void write_cache(const struct scan_engine *e, const char *dir, const char *path)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -407,8 +466,8 @@ static void write_cache(const struct scan_engine *e, const char *dir, const char
 	strbuf_add(&sb, bytes, blen);
 	strbuf_add(&sb, pbytes, plen);
 	/* a cache that cannot be written only costs time: no error */
-	if (fs_mkdir_p(dir, 0700) == 0)
-		fs_write_atomic(path, sb.buf, sb.len, 0600);
+	if (fs_mkdir_p(dir, 0700) == 0 && fs_write_atomic(path, sb.buf, sb.len, 0600) == 0)
+		prune_cache(dir);
 	mp_error_clear();
 	free(bytes);
 	free(pbytes);

@@ -218,6 +218,7 @@ int scan_engine_cache_hit(const struct scan_engine *e)
 int scan_ctx_new(struct scan_ctx **out, struct scan_engine *e)
 {
 	struct scan_ctx *c = xcalloc(1, sizeof(*c));
+	hs_error_t hr = HS_SUCCESS;
 
 	c->e = e;
 	pthread_mutex_lock(&e->lock);
@@ -225,11 +226,22 @@ int scan_ctx_new(struct scan_ctx **out, struct scan_engine *e)
 	e->scratch0 = NULL;
 	pthread_mutex_unlock(&e->lock);
 	/* one scratch space serves both databases (hs_alloc_scratch grows it) */
-	if (!c->scratch && ((e->db && hs_alloc_scratch(e->db, &c->scratch) != HS_SUCCESS) ||
-			    (e->db_path && hs_alloc_scratch(e->db_path, &c->scratch) != HS_SUCCESS))) {
+	if (!c->scratch && e->db)
+		hr = hs_alloc_scratch(e->db, &c->scratch);
+	if (hr == HS_SUCCESS && e->db_path)
+		hr = hs_alloc_scratch(e->db_path, &c->scratch);
+	if (hr != HS_SUCCESS) {
 		hs_free_scratch(c->scratch);
 		free(c);
-		return mp_error_set(MP_EOS, "cannot allocate Hyperscan scratch space");
+		/*
+		 * The compiler is loaded from libhs.so.5 (src/util/lazy.h), the
+		 * runtime is linked in: an upgraded libhyperscan5 compiles what
+		 * this binary cannot run.
+		 */
+		if (hr == HS_DB_VERSION_ERROR)
+			return mp_error_set(MP_EOS, "the installed Hyperscan compiled the rules for another version than "
+					    "git-meshpush's (%s): rebuild git-meshpush (make)", hs_version());
+		return mp_error_set(MP_EOS, "cannot allocate Hyperscan scratch space (error %d)", (int)hr);
 	}
 	c->md = pcre2_match_data_create(100, NULL);
 	c->mctx = pcre2_match_context_create(NULL);
