@@ -296,18 +296,24 @@ static int rule_applies(struct buf_state *st, uint32_t ri)
 		st->applies[ri] = -1;
 		return 0;
 	}
+	if (r->path && !e->ignore_path_rules) {
+		const char *p = st->src->rel ? st->src->rel : st->src->path ? st->src->path : "";
+
+		if (scan_rule_compile_path(e, r) < 0) {
+			st->err = MP_ECONFIG;
+			return 0;
+		}
+		if (pcre2_match(r->path_re, (PCRE2_SPTR)p, strlen(p), 0, 0, st->c->md, st->c->mctx) < 0) {
+			st->applies[ri] = -1;
+			return 0;
+		}
+	}
 	if (scan_rule_compile(e, r) < 0) {
 		st->err = MP_ECONFIG;
 		return 0;
 	}
 	st->applies[ri] = 1;
-	if (r->path_re && !e->ignore_path_rules) {
-		const char *p = st->src->rel ? st->src->rel : st->src->path ? st->src->path : "";
-
-		if (pcre2_match(r->path_re, (PCRE2_SPTR)p, strlen(p), 0, 0, st->c->md, st->c->mctx) < 0)
-			st->applies[ri] = -1;
-	}
-	return st->applies[ri] > 0;
+	return 1;
 }
 
 /* Run rule `ri`'s PCRE2 pattern over [ws, we) and collect the candidates. */
@@ -660,7 +666,7 @@ int scan_path_rules_match(struct scan_engine *e, const char *path)
 
 		if (!r->path)
 			continue;
-		if (!path || scan_rule_compile(e, r) < 0) {
+		if (!path || scan_rule_compile_path(e, r) < 0) {
 			mp_error_clear();
 			hit = 1;
 			break;

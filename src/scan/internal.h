@@ -47,7 +47,8 @@ struct scan_rule {
 	pcre2_code *re;
 	pcre2_code **allow_re;
 	pcre2_code *path_re;
-	int compiled; /* 1 ok, -1 failed */
+	int compiled; /* 1 ok, -1 failed: re and allow_re */
+	int path_compiled; /* the same for path_re, compiled on its own */
 	enum scan_hs_mode hs_mode;
 };
 
@@ -159,6 +160,12 @@ const char *scan_builtin_rules_sha256(void);
 
 /* Compile `rule`'s PCRE2 patterns if not done yet.  0 or MP_ECONFIG. */
 int scan_rule_compile(struct scan_engine *e, struct scan_rule *rule);
+
+/*
+ * Compile `rule`'s path pattern if not done yet (the path decides whether
+ * the rest is needed at all).  0 or MP_ECONFIG.
+ */
+int scan_rule_compile_path(struct scan_engine *e, struct scan_rule *rule);
 
 /* Build or load from the cache the Hyperscan database.  0 or MP_ECONFIG. */
 int scan_engine_build_db(struct scan_engine *e);

@@ -269,13 +269,32 @@ static pcre2_code *compile_one(const char *pattern, const struct scan_rule *r, c
 		return NULL;
 	}
 	/*
-	 * Without JIT it still works, slower.  Under valgrind (make valgrind
-	 * sets MESHPUSH_VALGRIND) JIT code's wide reads past the subject would
-	 * be reported: interpret instead.
+	 * Without JIT it still works, slower; a path pattern runs once per
+	 * file, where compiling it to machine code would cost more.  Under
+	 * valgrind (make valgrind sets MESHPUSH_VALGRIND) JIT code's wide
+	 * reads past the subject would be reported: interpret instead.
 	 */
-	if (!getenv("MESHPUSH_VALGRIND"))
+	if (!getenv("MESHPUSH_VALGRIND") && strcmp(what, "path"))
 		pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
 	return re;
+}
+
+int scan_rule_compile_path(struct scan_engine *e, struct scan_rule *r)
+{
+	int ret = 0;
+
+	if (__atomic_load_n(&r->path_compiled, __ATOMIC_ACQUIRE))
+		goto done;
+	pthread_mutex_lock(&e->lock);
+	if (!r->path_compiled) {
+		r->path_re = r->path ? compile_one(r->path, r, "path", &ret) : NULL;
+		__atomic_store_n(&r->path_compiled, r->path && !r->path_re ? -1 : 1, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&e->lock);
+done:
+	if (!ret && r->path_compiled < 0)
+		ret = mp_error_set(MP_ECONFIG, "rule '%s' has an invalid path pattern", r->id);
+	return ret;
 }
 
 int scan_rule_compile(struct scan_engine *e, struct scan_rule *r)
@@ -301,8 +320,6 @@ int scan_rule_compile(struct scan_engine *e, struct scan_rule *r)
 	for (size_t i = 0; i < r->allow.nr; i++)
 		if (!(r->allow_re[i] = compile_one(r->allow.items[i], r, "allow", &ret)))
 			goto fail;
-	if (r->path && !(r->path_re = compile_one(r->path, r, "path", &ret)))
-		goto fail;
 	__atomic_store_n(&r->compiled, 1, __ATOMIC_RELEASE);
 	goto cleanup;
 fail:
@@ -358,7 +375,7 @@ int scan_rules_from_config(struct scan_engine *e, const struct config *cfg)
 			ret = rule_check(r);
 		if (!ret) {
 			r->multiline = regex_may_span_lines(r->regex);
-			if (scan_rule_compile(e, r) < 0) /* report a bad user pattern now, not mid-scan */
+			if (scan_rule_compile(e, r) < 0 || scan_rule_compile_path(e, r) < 0) /* now, not mid-scan */
 				ret = MP_ECONFIG;
 		}
 	}
