@@ -349,6 +349,28 @@ test_expect_success 'a damaged pack: the pack reader gives up, and the scan ends
 	test_grep "error: \|damaged" err
 '
 
+# libgit2 1.5 crashes (SIGSEGV in git_odb_read_header) on an index whose
+# offset points past its pack: git's reader says it is damaged, and the
+# scan stops there with git's verdict instead of falling back to libgit2.
+test_expect_success 'an index offset past its pack: an error that says so, with every reader, no crash' '
+	git clone -q --no-local deep badidx &&
+	git -C badidx repack -q -adf &&
+	python3 -c "
+import glob, os, struct
+p = glob.glob(\"badidx/.git/objects/pack/*.idx\")[0]
+os.chmod(p, 0o644)
+b = bytearray(open(p, \"rb\").read())
+n = struct.unpack(\">I\", b[8 + 255 * 4:8 + 256 * 4])[0]
+b[8 + 256 * 4 + n * 24 + 4 * 2 + 1] ^= 0x40
+open(p, \"wb\").write(b)
+" &&
+	(cd badidx && MESHPUSH_SCAN_DEBUG=1 test_expect_code 128 git meshpush scan --all >../out 2>../err) &&
+	test_grep "its index has a bad offset" err &&
+	test_grep "error: git cannot read the objects of .* the repository is damaged" err &&
+	(cd badidx && MESHPUSH_SCAN_NO_PACK=1 test_expect_code 128 git meshpush scan --all >../out 2>../err) &&
+	test_grep "the repository is damaged" err
+'
+
 test_expect_success 'a damaged delta: the pack reader gives up, and the scan ends in an error' '
 	git clone -q --no-local deep damaged-delta &&
 	git -C damaged-delta -c pack.threads=1 repack -q -adf --depth=50 --window=50 &&

@@ -1540,6 +1540,7 @@ done:
 }
 
 /* 0 when `pid` exited with status 0. */
+/* A child's exit code, or -1 (killed, or not waited for). */
 static int fast_wait(pid_t pid)
 {
 	int st;
@@ -1547,7 +1548,20 @@ static int fast_wait(pid_t pid)
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
 			return -1;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -1;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/*
+ * git exits 128 when it dies of a fatal error: reading the object store,
+ * that is damage ("offset beyond end of packfile"), which no other reader
+ * should be asked to get through (libgit2 1.5 crashes on some of it).
+ */
+static int fast_damaged(const struct history *h, const char *what)
+{
+	return mp_error_set(MP_EGIT,
+			    "git cannot read the objects of '%s' (%s failed): the repository is damaged, "
+			    "'git fsck' says where",
+			    h->gitdir, what);
 }
 
 /* A buffered reader of a pipe. */
@@ -1944,7 +1958,7 @@ static int fast_pipe_pass(struct fast_recs *out, struct fast *f, struct history 
 	struct fast_worker *w = xcalloc(nw, sizeof(*w));
 	struct fast_recs mine = { 0 };
 	pthread_t *tids = xcalloc(nw, sizeof(*tids));
-	int cat_ok = 0, ret = 0;
+	int cat_ok = 0, ret = 0, st, damaged = 0;
 	struct fast_in in = { -1, NULL, 0, 0, 0 };
 	struct strbuf line = STRBUF_INIT;
 	pid_t pid;
@@ -1990,7 +2004,11 @@ static int fast_pipe_pass(struct fast_recs *out, struct fast *f, struct history 
 	close(in.fd);
 	in.pos = in.len = 0;
 	in.eof = 0;
-	if (fast_wait(pid) < 0 || !cat_ok || (pid = fast_spawn(&in.fd, &wr.fd, h->gitdir, args)) < 0) {
+	if ((st = fast_wait(pid)) == 128) {
+		ret = fast_damaged(h, "git cat-file --batch-all-objects");
+		goto cleanup;
+	}
+	if (st || !cat_ok || (pid = fast_spawn(&in.fd, &wr.fd, h->gitdir, args)) < 0) {
 		cat_ok = 0;
 		goto cleanup;
 	}
@@ -2046,7 +2064,9 @@ static int fast_pipe_pass(struct fast_recs *out, struct fast *f, struct history 
 	while (fast_fill(&in)) /* let it finish */
 		in.pos = in.len;
 	close(in.fd);
-	if (fast_wait(pid) < 0)
+	if ((st = fast_wait(pid)) == 128 && cat_ok)
+		damaged = 1;
+	if (st)
 		cat_ok = 0;
 	pthread_mutex_lock(&f->lock);
 	f->reading_done = 1;
@@ -2061,7 +2081,13 @@ static int fast_pipe_pass(struct fast_recs *out, struct fast *f, struct history 
 	}
 	if (wt_started)
 		pthread_join(wt, NULL);
-	if ((ret = fast_workers_done(&mine, w, nw)) < 0 || !cat_ok)
+	if ((ret = fast_workers_done(&mine, w, nw)) < 0)
+		goto cleanup;
+	if (damaged) {
+		ret = fast_damaged(h, "git cat-file --batch");
+		goto cleanup;
+	}
+	if (!cat_ok)
 		goto cleanup;
 	for (size_t k = 0; k < mine.nr; k++) {
 		fast_recs_add(out, &mine.v[k].id, mine.v[k].size, mine.v[k].kind);
