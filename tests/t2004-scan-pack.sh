@@ -366,7 +366,7 @@ open(p, \"wb\").write(b)
 " &&
 	(cd badidx && MESHPUSH_SCAN_DEBUG=1 test_expect_code 128 git meshpush scan --all >../out 2>../err) &&
 	test_grep "its index has a bad offset" err &&
-	test_grep "error: git cannot read the objects of .* the repository is damaged" err &&
+	test_grep "error: git cannot list the objects of .* the repository is damaged" err &&
 	(cd badidx && MESHPUSH_SCAN_NO_PACK=1 test_expect_code 128 git meshpush scan --all >../out 2>../err) &&
 	test_grep "the repository is damaged" err
 '

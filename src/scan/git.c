@@ -1551,18 +1551,7 @@ static int fast_wait(pid_t pid)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/*
- * git exits 128 when it dies of a fatal error: reading the object store,
- * that is damage ("offset beyond end of packfile"), which no other reader
- * should be asked to get through (libgit2 1.5 crashes on some of it).
- */
-static int fast_damaged(const struct history *h, const char *what)
-{
-	return mp_error_set(MP_EGIT,
-			    "git cannot read the objects of '%s' (%s failed): the repository is damaged, "
-			    "'git fsck' says where",
-			    h->gitdir, what);
-}
+
 
 /* A buffered reader of a pipe. */
 struct fast_in {
@@ -1958,7 +1947,7 @@ static int fast_pipe_pass(struct fast_recs *out, struct fast *f, struct history 
 	struct fast_worker *w = xcalloc(nw, sizeof(*w));
 	struct fast_recs mine = { 0 };
 	pthread_t *tids = xcalloc(nw, sizeof(*tids));
-	int cat_ok = 0, ret = 0, st, damaged = 0;
+	int cat_ok = 0, ret = 0, st;
 	struct fast_in in = { -1, NULL, 0, 0, 0 };
 	struct strbuf line = STRBUF_INIT;
 	pid_t pid;
@@ -2004,8 +1993,18 @@ static int fast_pipe_pass(struct fast_recs *out, struct fast *f, struct history 
 	close(in.fd);
 	in.pos = in.len = 0;
 	in.eof = 0;
+	/*
+	 * git exits 128 when it dies of a fatal error: listing the object
+	 * store, that is damage to a pack or its index ("offset beyond end of
+	 * packfile"), which the walk must not be asked to get through (libgit2
+	 * 1.5 crashes on some of it).  A damaged object's content is another
+	 * matter: the walk lists it as not scanned and scans the rest.
+	 */
 	if ((st = fast_wait(pid)) == 128) {
-		ret = fast_damaged(h, "git cat-file --batch-all-objects");
+		ret = mp_error_set(MP_EGIT,
+				   "git cannot list the objects of '%s' (git cat-file --batch-all-objects failed): "
+				   "the repository is damaged, 'git fsck' says where",
+				   h->gitdir);
 		goto cleanup;
 	}
 	if (st || !cat_ok || (pid = fast_spawn(&in.fd, &wr.fd, h->gitdir, args)) < 0) {
@@ -2064,10 +2063,8 @@ static int fast_pipe_pass(struct fast_recs *out, struct fast *f, struct history 
 	while (fast_fill(&in)) /* let it finish */
 		in.pos = in.len;
 	close(in.fd);
-	if ((st = fast_wait(pid)) == 128 && cat_ok)
-		damaged = 1;
-	if (st)
-		cat_ok = 0;
+	if (fast_wait(pid))
+		cat_ok = 0; /* a damaged object: the walk lists it as not scanned and scans the rest */
 	pthread_mutex_lock(&f->lock);
 	f->reading_done = 1;
 	pthread_cond_broadcast(&f->more);
@@ -2081,13 +2078,7 @@ static int fast_pipe_pass(struct fast_recs *out, struct fast *f, struct history 
 	}
 	if (wt_started)
 		pthread_join(wt, NULL);
-	if ((ret = fast_workers_done(&mine, w, nw)) < 0)
-		goto cleanup;
-	if (damaged) {
-		ret = fast_damaged(h, "git cat-file --batch");
-		goto cleanup;
-	}
-	if (!cat_ok)
+	if ((ret = fast_workers_done(&mine, w, nw)) < 0 || !cat_ok)
 		goto cleanup;
 	for (size_t k = 0; k < mine.nr; k++) {
 		fast_recs_add(out, &mine.v[k].id, mine.v[k].size, mine.v[k].kind);
