@@ -208,7 +208,7 @@ fuzz-build: deps
 	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=clang CFLAGS='$(FUZZ_CFLAGS)' \
 	  $(FUZZ_TARGETS:%=$(FUZZ_BUILD)/fuzz_%)
 
-$(BUILD)/fuzz_%: fuzz/fuzz_%.c $(BUILD)/libmeshpush.a
+$(BUILD)/fuzz_%: fuzz/fuzz_%.c fuzz/fuzz_tmp.h $(BUILD)/libmeshpush.a
 	@echo "    FUZZ $@"
 	@$(CC) $(ALL_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libmeshpush.a $(LIBS)
 

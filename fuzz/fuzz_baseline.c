@@ -5,6 +5,7 @@
  * (the rules' database comes from a private cache after the first run),
  * which then scans a line holding a known secret.
  */
+#include "fuzz_tmp.h"
 #include "error.h"
 #include "scan/scan.h"
 #include "util/util.h"
@@ -20,25 +21,12 @@ static char *dir, *file;
 
 static const char sample[] = "token = ghp_4bV7kLm2Qx9TzR8sWn3Jc6Hd1Fy5Pa0Ge7Ui\n";
 
-static void remove_tmp(void)
-{
-	char *cmd = xasprintf("rm -rf '%s'", dir);
-
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
-	free(cmd);
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *tmp = getenv("TMPDIR");
-	char tmpl[4096];
-
-	snprintf(tmpl, sizeof(tmpl), "%s/fuzz-baseline.XXXXXX", tmp ? tmp : "/tmp");
-	dir = xstrdup(mkdtemp(tmpl));
+	dir = fuzz_tmpdir("baseline");
 	setenv("XDG_CACHE_HOME", dir, 1);
 	file = xasprintf("%s/baseline.json", dir);
-	atexit(remove_tmp);
 	{
 		/* compile the rules once, outside the time limit of a run: later engines load the cache */
 		struct scan_engine *e = NULL;

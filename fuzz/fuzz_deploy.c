@@ -8,6 +8,7 @@
  * manifest_load() (snapshot + log replay), record_read() and
  * deploy_records_list() (what `rollback --list` shows).
  */
+#include "fuzz_tmp.h"
 #include "deploy/deploy.h"
 #include "deploy/internal.h"
 #include "error.h"
@@ -41,24 +42,13 @@ static void put(const char *path, const uint8_t *data, size_t len)
 	close(fd);
 }
 
-static void remove_tmp(void)
-{
-	char *cmd = xasprintf("rm -rf '%s'", state);
-
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", state);
-	free(cmd);
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *tmp = getenv("TMPDIR");
-	char tmpl[4096], *dir;
+	char *dir;
 
-	snprintf(tmpl, sizeof(tmpl), "%s/fuzz-deploy.XXXXXX", tmp ? tmp : "/tmp");
-	state = xstrdup(mkdtemp(tmpl));
+	state = fuzz_tmpdir("deploy");
 	setenv("XDG_STATE_HOME", state, 1);
-	atexit(remove_tmp);
 	manifest = manifest_path("fuzz", TARGET);
 	mlog = xasprintf("%s.log", manifest);
 	dir = fs_state_dir();

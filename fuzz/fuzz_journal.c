@@ -5,6 +5,7 @@
  * walked, then printed by `git meshpush log` itself (text, --json and
  * -n 2; fuzz/run.sh passes -close_fd_mask=3 to silence them).
  */
+#include "fuzz_tmp.h"
 #include "cli/cmd.h"
 #include "journal/journal.h"
 #include "error.h"
@@ -20,16 +21,6 @@
 
 static char *gitdir, *path;
 
-static void remove_tmp(void)
-{
-	char *dir = xstrdup(path);
-
-	unlink(path);
-	*strrchr(dir, '/') = '\0';
-	rmdir(dir);
-	rmdir(gitdir);
-	free(dir);
-}
 
 static int walk(json_t *entry, void *payload)
 {
@@ -46,16 +37,11 @@ static int walk(json_t *entry, void *payload)
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *tmp = getenv("TMPDIR");
-	char tmpl[4096];
-
-	snprintf(tmpl, sizeof(tmpl), "%s/fuzz-journal.XXXXXX", tmp ? tmp : "/tmp");
-	gitdir = xstrdup(mkdtemp(tmpl));
+	gitdir = fuzz_tmpdir("journal");
 	path = journal_path(gitdir);
 	*strrchr(path, '/') = '\0';
 	mkdir(path, 0700);
 	path[strlen(path)] = '/';
-	atexit(remove_tmp);
 	return 0;
 }
 

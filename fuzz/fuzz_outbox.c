@@ -5,6 +5,7 @@
  * outbox list` and `outbox list --json` (output silenced by fuzz/run.sh's
  * -close_fd_mask).  Nothing is delivered.
  */
+#include "fuzz_tmp.h"
 #include "cli/cmd.h"
 #include "error.h"
 #include "net/outbox.h"
@@ -20,24 +21,13 @@
 
 static char *state, *entry;
 
-static void remove_tmp(void)
-{
-	char *cmd = xasprintf("rm -rf '%s'", state);
-
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", state);
-	free(cmd);
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *tmp = getenv("TMPDIR");
-	char tmpl[4096], *dir;
+	char *dir;
 
-	snprintf(tmpl, sizeof(tmpl), "%s/fuzz-outbox.XXXXXX", tmp ? tmp : "/tmp");
-	state = xstrdup(mkdtemp(tmpl));
+	state = fuzz_tmpdir("outbox");
 	setenv("XDG_STATE_HOME", state, 1);
-	atexit(remove_tmp);
 	dir = outbox_dir();
 	fs_mkdir_p(dir, 0700);
 	entry = fs_join(dir, "20261126T135000Z-a1b2c3.oracle.json");

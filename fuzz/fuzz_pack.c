@@ -17,6 +17,7 @@
  * Nothing may crash, read out of bounds, leak or allocate wildly; damaged
  * input must be refused (pack_odb_* return PACK_FALLBACK).
  */
+#include "fuzz_tmp.h"
 #include "scan/pack.h"
 #include "util/util.h"
 
@@ -30,25 +31,12 @@
 static char *dir;
 static volatile unsigned sink;
 
-static void remove_tmp(void)
-{
-	char *cmd = xasprintf("rm -rf '%s'", dir);
-
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
-	free(cmd);
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *tmp = getenv("TMPDIR");
-	char tmpl[4096], *packdir;
+	char *packdir;
 
-	snprintf(tmpl, sizeof(tmpl), "%s/fuzz-pack.XXXXXX", tmp ? tmp : "/tmp");
-	if (!mkdtemp(tmpl))
-		abort();
-	dir = xstrdup(tmpl);
-	atexit(remove_tmp);
+	dir = fuzz_tmpdir("pack");
 	packdir = xasprintf("%s/pack", dir);
 	if (mkdir(packdir, 0700) < 0)
 		abort();

@@ -8,6 +8,7 @@
  * the helpers that handle candidate secrets (redaction, placeholder filter,
  * entropy, fingerprint) run on every finding.
  */
+#include "fuzz_tmp.h"
 #include "error.h"
 #include "scan/scan.h"
 #include "util/util.h"
@@ -26,24 +27,11 @@ static const char *const paths[] = {
 	"deploy.sh", "settings.py", "package-lock.json", "a b/$(x)\n-name.yml", "kubeconfig",
 };
 
-static void remove_tmp(void)
-{
-	char *cmd = xasprintf("rm -rf '%s'", cache);
-
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", cache);
-	free(cmd);
-}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
-	const char *tmp = getenv("TMPDIR");
-	char tmpl[4096];
-
-	snprintf(tmpl, sizeof(tmpl), "%s/fuzz-scan.XXXXXX", tmp ? tmp : "/tmp");
-	cache = xstrdup(mkdtemp(tmpl));
+	cache = fuzz_tmpdir("scan");
 	setenv("XDG_CACHE_HOME", cache, 1);
-	atexit(remove_tmp);
 	devnull = fopen("/dev/null", "w");
 	if (!devnull || scan_engine_new(&engine, NULL) < 0) {
 		fprintf(stderr, "fuzz_scan: %s\n", mp_error_last());
