@@ -656,6 +656,14 @@ int scan_buffer(struct scan_engine *e, struct scan_report *r, const char *path, 
 	return scan_ctx_scan(e->ctx, r, &src, buf, len, 0, len);
 }
 
+int scan_has_path_rules(const struct scan_engine *e)
+{
+	for (size_t i = 0; i < e->nr; i++)
+		if (e->rules[i].path)
+			return 1;
+	return 0;
+}
+
 int scan_path_rules_match(struct scan_engine *e, const char *path)
 {
 	pcre2_match_data *md = NULL;
@@ -666,7 +674,7 @@ int scan_path_rules_match(struct scan_engine *e, const char *path)
 
 		if (!r->path)
 			continue;
-		if (!path || scan_rule_compile_path(e, r) < 0) {
+		if (scan_rule_compile_path(e, r) < 0) {
 			mp_error_clear();
 			hit = 1;
 			break;

@@ -2704,7 +2704,7 @@ static int fast_collect(struct history *h, struct scan_report *r, git_repository
 	 * out of the pass and the blobs they apply to are scanned again below;
 	 * otherwise (rev-list cuts a path at a newline) every blob gets them.
 	 */
-	deferred = inproc && scan_path_rules_match(h->e, NULL);
+	deferred = inproc && scan_has_path_rules(h->e);
 	h->e->defer_path_rules = deferred;
 	h->e->ignore_path_rules = !deferred;
 	if (po)

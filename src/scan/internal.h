@@ -134,10 +134,13 @@ void scan_report_skip(struct scan_report *r, const char *path, int unscanned, co
 /* Move the findings and counts of `from` to the end of `to`. */
 void scan_report_merge(struct scan_report *to, struct scan_report *from);
 
+/* Whether a rule is restricted to a path (`path = ...`). */
+int scan_has_path_rules(const struct scan_engine *e);
+
 /*
- * Whether a rule restricted to a path (`path = ...`) applies to `path`
- * (NULL: whether there is such a rule); also 1 when such a rule does not
- * compile (the scan with the path then says so).
+ * Whether a rule restricted to a path applies to `path`; also 1 when such
+ * a rule's path pattern does not compile (the scan with the path then says
+ * so).
  */
 int scan_path_rules_match(struct scan_engine *e, const char *path);
 
