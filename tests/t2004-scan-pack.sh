@@ -323,21 +323,24 @@ test_expect_success 'an empty repository and one with no packs' '
 	test_grep "^finding .*a.txt" pack.txt
 '
 
-# damage BYTE of the pack of DIR (a copy of deep): the middle of a blob stored whole
+# flip_pack_byte DIR OFFSET: damage the byte at OFFSET of DIR's one pack
+flip_pack_byte () {
+	python3 -c "
+import glob, os, sys
+p = glob.glob(sys.argv[1] + \"/.git/objects/pack/*.pack\")[0]
+os.chmod(p, 0o644)
+b = bytearray(open(p, \"rb\").read())
+b[int(sys.argv[2])] ^= 0x55
+open(p, \"wb\").write(b)
+" "$1" "$2"
+}
+
+# damage_blob DIR (a copy of deep): the middle of a blob stored whole
 damage_blob () {
 	git verify-pack -v "$1"/.git/objects/pack/*.idx |
 		awk "\$2 == \"blob\" && NF == 5 && \$4 > 200 { print \$5 + int(\$4 / 2); exit }" >offset &&
 	test -s offset &&
-	python3 -c "
-import glob, sys
-p = glob.glob(sys.argv[1] + \"/.git/objects/pack/*.pack\")[0]
-off = int(sys.argv[2])
-import os
-os.chmod(p, 0o644)
-b = bytearray(open(p, \"rb\").read())
-b[off] ^= 0x55
-open(p, \"wb\").write(b)
-" "$1" "$(cat offset)"
+	flip_pack_byte "$1" "$(cat offset)"
 }
 
 test_expect_success 'a damaged pack: the pack reader gives up, and the scan ends in an error' '
@@ -377,14 +380,7 @@ test_expect_success 'a damaged delta: the pack reader gives up, and the scan end
 	git verify-pack -v damaged-delta/.git/objects/pack/*.idx |
 		awk "\$2 == \"blob\" && NF == 7 && \$4 > 40 { print \$5 + int(\$4 / 2); exit }" >offset &&
 	test -s offset &&
-	python3 -c "
-import glob, os, sys
-p = glob.glob(\"damaged-delta/.git/objects/pack/*.pack\")[0]
-os.chmod(p, 0o644)
-b = bytearray(open(p, \"rb\").read())
-b[int(sys.argv[1])] ^= 0x55
-open(p, \"wb\").write(b)
-" "$(cat offset)" &&
+	flip_pack_byte damaged-delta "$(cat offset)" &&
 	(cd damaged-delta && MESHPUSH_SCAN_DEBUG=1 test_expect_code 128 git meshpush scan --all >../out 2>../err) &&
 	test_grep "pack reader gave up: .* is damaged" err
 '
@@ -405,14 +401,7 @@ test_expect_success 'a branch whose commit is damaged (its header intact): an er
 	git verify-pack -v damaged-tip/.git/objects/pack/*.idx |
 		awk "\$1 == \"$tip\" { print \$5 + int(\$4 / 2) }" >offset &&
 	test -s offset &&
-	python3 -c "
-import glob, os, sys
-p = glob.glob(\"damaged-tip/.git/objects/pack/*.pack\")[0]
-os.chmod(p, 0o644)
-b = bytearray(open(p, \"rb\").read())
-b[int(sys.argv[1])] ^= 0x55
-open(p, \"wb\").write(b)
-" "$(cat offset)" &&
+	flip_pack_byte damaged-tip "$(cat offset)" &&
 	test_must_fail git -C damaged-tip cat-file -p $tip &&
 	for mode in "" MESHPUSH_SCAN_NO_PACK MESHPUSH_SCAN_NO_FAST; do
 		(cd damaged-tip && env ${mode:+$mode=1} git meshpush scan --all >../out 2>../err; echo $? >../rc) &&
