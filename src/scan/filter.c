@@ -85,6 +85,8 @@ static int is_reference(const char *s, size_t n)
 		"process.env.", "process.env[", "os.environ[", "os.environ.get(", "os.getenv(", "getenv(",
 		"env[", "ENV[", "ENV.fetch(", "System.getenv(", "Environment.GetEnvironmentVariable(",
 		"secrets.", "vars.", "env.", "$env:", "import.meta.env.", "Deno.env.get(",
+		/* LiteLLM's os.environ/NAME, Azure Container Apps' secretref:NAME */
+		"os.environ/", "secretref:",
 	};
 	size_t i;
 

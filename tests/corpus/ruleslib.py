@@ -263,7 +263,7 @@ def entropy(b):
 _PLACEHOLDER = [re.compile(p, re.I) for p in [
     r"^<[^<>]*>$", r"<[a-z0-9 _.-]*(token|key|secret|password|pass|api|your|here)[a-z0-9 _.-]*>",
     r"^\$\{?[a-z_][a-z0-9_]*\}?$", r"^\$\{\{.*\}\}$", r"^\{\{.*\}\}$", r"\$\{[^}]*\}",
-    r"^%[a-z_]+%$", r"process\.env", r"os\.environ", r"os\.getenv", r"getenv\(",
+    r"^%[a-z_]+%$", r"process\.env", r"os\.environ", r"os\.getenv", r"getenv\(", r"^secretref:",
     r"x{5,}", r"\*{3,}", r"\.{3,}", r"•{3,}",
     r"^(changeme|change_me|password|secret|token|null|none|undefined|redacted|dummy|test|example)$",
     r"(your|my)[_-]?(api[_-]?)?(key|token|secret|password)([_-]?here)?",

@@ -115,7 +115,7 @@ static void scan_placeholder__filter(void)
 		"****************", "ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", "aaaaaaaaaaaa", "", "changeme",
 		"your_api_key_here", "YOUR_API_KEY", "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
 		"config.apiKey", "getToken()", "%API_KEY%", "yourSecretToken", "sk-REDACTED", "dummy-password",
-		"\"${DB_PASSWORD}\"", "placeholder",
+		"\"${DB_PASSWORD}\"", "placeholder", "os.environ/ANTHROPIC_API_KEY", "secretref:openai-key",
 	};
 	static const char *const no[] = {
 		"ghp_8Rk2vQz7LmN4pX1sT9wYc3bH6dJ0fA5eGuKi", "q9Xv2Lm7Rk4Tz8Wp", "AKIAZ3MSJV4QWERT7ABC",
