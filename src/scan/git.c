@@ -1205,6 +1205,27 @@ static int ref_damaged(git_repository *repo, git_reference *ref)
 	return damaged;
 }
 
+/*
+ * Append the commit `ref` points to (through tags) to `tips`: 0, or 1 when
+ * it does not peel because its object is damaged (a ref to a tree or blob,
+ * or a dangling symbolic ref, is not history: 0, nothing added).
+ */
+static int add_tip(git_oid **tips, size_t *ntips, size_t *atips, git_repository *repo, git_reference *ref)
+{
+	git_object *obj = NULL;
+	int damaged = 0;
+
+	if (git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) == 0) {
+		*tips = xgrow(*tips, sizeof(**tips), *ntips + 1, atips);
+		(*tips)[(*ntips)++] = *git_object_id(obj);
+	} else {
+		damaged = ref_damaged(repo, ref);
+	}
+	git_error_clear();
+	git_object_free(obj);
+	return damaged;
+}
+
 /* The commits of every ref and HEAD (`*out` malloc'd, maybe empty): 0 or an error. */
 static int history_tips(git_oid **out, size_t *nr, git_repository *repo)
 {
@@ -1212,52 +1233,28 @@ static int history_tips(git_oid **out, size_t *nr, git_repository *repo)
 	git_reference *ref;
 	git_oid *tips = NULL;
 	size_t ntips = 0, atips = 0;
-	git_object *head = NULL;
+	int ret = 0;
 
 	if (git_reference_iterator_new(&it, repo) < 0)
 		return mp_error_git("cannot list the references");
-	while (git_reference_next(&ref, it) == 0) {
-		git_object *obj = NULL;
-		int damaged = 0;
-
-		if (git_reference_peel(&obj, ref, GIT_OBJECT_COMMIT) == 0) {
-			tips = xgrow(tips, sizeof(*tips), ntips + 1, &atips);
-			tips[ntips++] = *git_object_id(obj);
-		} else {
-			damaged = ref_damaged(repo, ref);
-		}
-		git_error_clear(); /* a ref to a tree or blob, or a dangling symbolic ref: not history */
-		git_object_free(obj);
-		if (damaged) {
-			mp_error_set(MP_EGIT, "cannot read '%s': the repository is damaged (run 'git fsck')",
-				     git_reference_name(ref));
-			git_reference_free(ref);
-			git_reference_iterator_free(it);
-			free(tips);
-			return MP_EGIT;
-		}
+	while (!ret && git_reference_next(&ref, it) == 0) {
+		if (add_tip(&tips, &ntips, &atips, repo, ref))
+			ret = mp_error_set(MP_EGIT, "cannot read '%s': the repository is damaged (run 'git fsck')",
+					   git_reference_name(ref));
 		git_reference_free(ref);
 	}
 	/* HEAD, unless unborn (git_revparse_single() leaks a reference when its commit is damaged) */
-	if (git_repository_head(&ref, repo) == 0) {
-		int damaged = 0;
-
-		if (git_reference_peel(&head, ref, GIT_OBJECT_COMMIT) == 0) {
-			tips = xgrow(tips, sizeof(*tips), ntips + 1, &atips);
-			tips[ntips++] = *git_object_id(head);
-		} else {
-			damaged = ref_damaged(repo, ref);
-		}
+	if (!ret && git_repository_head(&ref, repo) == 0) {
+		if (add_tip(&tips, &ntips, &atips, repo, ref))
+			ret = mp_error_set(MP_EGIT, "cannot read 'HEAD': the repository is damaged (run 'git fsck')");
 		git_reference_free(ref);
-		if (damaged) {
-			git_reference_iterator_free(it);
-			free(tips);
-			return mp_error_set(MP_EGIT, "cannot read 'HEAD': the repository is damaged (run 'git fsck')");
-		}
 	}
 	git_error_clear();
-	git_object_free(head);
 	git_reference_iterator_free(it);
+	if (ret < 0) {
+		free(tips);
+		return ret;
+	}
 	*out = tips;
 	*nr = ntips;
 	return 0;
